@@ -1,0 +1,200 @@
+import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { hexPrefix, u32 } from './bytes.js';
+import { ClassicPcapParser, classicPcapVariant } from './classic-pcap.js';
+import { PcapngParser, SECTION_HEADER_BLOCK } from './pcapng.js';
+import { RecordWalker, type RecordParser } from './record-walker.js';
+import { addWarning, newReaderStats } from './stats.js';
+import { CaptureError, type PacketHandler, type ReaderStats } from './types.js';
+
+/** Largest record (classic pcap) or packet (pcapng) the reader will buffer. */
+export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+const MAGIC_BYTES = 4;
+const GZIP_ID1 = 0x1f;
+const GZIP_ID2 = 0x8b;
+
+type ChunkIterator = AsyncIterator<unknown>;
+
+/** A file as a stream of large chunks, or standard input for '-'. Errors surface in readCapture. */
+export function openCaptureInput(path: string): Readable {
+  if (path === '-') return process.stdin;
+  return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+}
+
+/**
+ * Reads a classic pcap or pcapng capture (optionally gzip-compressed; the format comes from
+ * the magic number) and calls onPacket for every record with one reused packet object.
+ * Damaged records are counted and skipped; only input that is no capture at all, or cannot
+ * be read, rejects with a CaptureError.
+ */
+export async function readCapture(
+  input: NodeJS.ReadableStream | Readable,
+  onPacket: PacketHandler,
+  opts: { maxRecordBytes?: number } = {},
+): Promise<ReaderStats> {
+  const name = inputName(input);
+  // Take the iterator before any await so a failing file stream always has a listener.
+  const source: ChunkIterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let chunks = source;
+  try {
+    const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
+      throw new RangeError(`maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
+    }
+    const stats = newReaderStats();
+    let head = await readHead(chunks, name);
+    if (head.bytes === 0) throw new CaptureError(`${name}: empty input`);
+    if (head.magic[0] === GZIP_ID1 && head.magic[1] === GZIP_ID2) {
+      stats.gzip = true;
+      chunks = gunzip(head.chunks, chunks, name);
+      head = await readHead(chunks, name);
+      if (head.bytes === 0) throw new CaptureError(`${name}: empty input (gzip stream holds no data)`);
+    }
+    const walker = new RecordWalker(createParser(head.magic, name, stats, onPacket, maxRecordBytes));
+    for (const chunk of head.chunks) {
+      stats.inputBytes += chunk.length;
+      walker.push(chunk);
+    }
+    for (;;) {
+      let chunk: Buffer | null;
+      try {
+        chunk = await nextChunk(chunks, name);
+      } catch (err) {
+        if (!isZlibError(err)) throw err;
+        // The capture itself was recognised: keep what was read and report the damage.
+        stats.truncated = true;
+        addWarning(stats, `gzip stream is damaged or cut short: ${firstLine(err)}`);
+        break;
+      }
+      if (chunk === null) break;
+      stats.inputBytes += chunk.length;
+      walker.push(chunk);
+    }
+    walker.end();
+    return stats;
+  } finally {
+    // Closes the streams when reading stopped early; harmless after the end.
+    await chunks.return?.();
+    if (chunks !== source) await source.return?.();
+  }
+}
+
+function createParser(
+  magic: Buffer,
+  name: string,
+  stats: ReaderStats,
+  onPacket: PacketHandler,
+  maxRecordBytes: number,
+): RecordParser {
+  if (magic.length === MAGIC_BYTES) {
+    const magicBE = u32(magic, 0, false);
+    const variant = classicPcapVariant(magicBE);
+    if (variant !== null) return new ClassicPcapParser(variant, stats, onPacket, maxRecordBytes);
+    if (magicBE === SECTION_HEADER_BLOCK) return new PcapngParser(name, stats, onPacket, maxRecordBytes);
+  }
+  throw new CaptureError(`${name}: not a pcap or pcapng capture (starts with ${hexPrefix(magic, MAGIC_BYTES)})`);
+}
+
+interface Head {
+  /** Chunks read so far, to be parsed before the rest of the stream. */
+  chunks: Buffer[];
+  bytes: number;
+  /** The first (up to) four bytes. */
+  magic: Buffer;
+}
+
+/** Reads until the magic number is known (chunks may be tiny) or the input ends. */
+async function readHead(chunks: ChunkIterator, name: string): Promise<Head> {
+  const head: Head = { chunks: [], bytes: 0, magic: Buffer.alloc(MAGIC_BYTES) };
+  while (head.bytes < MAGIC_BYTES) {
+    const chunk = await nextChunk(chunks, name).catch((err: unknown) => {
+      throw isZlibError(err) ? new CaptureError(`${name}: corrupt gzip data (${firstLine(err)})`) : err;
+    });
+    if (chunk === null) break;
+    chunk.copy(head.magic, head.bytes, 0, Math.min(chunk.length, MAGIC_BYTES - head.bytes));
+    head.chunks.push(chunk);
+    head.bytes += chunk.length;
+  }
+  if (head.bytes < MAGIC_BYTES) head.magic = head.magic.subarray(0, head.bytes);
+  return head;
+}
+
+/**
+ * The next non-empty chunk, or null at the end. Read failures become CaptureErrors, except
+ * zlib's, which the caller judges by how far the capture got.
+ */
+async function nextChunk(chunks: ChunkIterator, name: string): Promise<Buffer | null> {
+  for (;;) {
+    let result: IteratorResult<unknown>;
+    try {
+      result = await chunks.next();
+    } catch (err) {
+      throw isZlibError(err) ? err : asCaptureError(err, name);
+    }
+    if (result.done === true) return null;
+    const value: unknown = result.value;
+    const chunk = Buffer.isBuffer(value)
+      ? value
+      : value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : typeof value === 'string'
+          ? Buffer.from(value, 'latin1')
+          : null;
+    if (chunk === null) throw new TypeError('capture input must yield bytes');
+    if (chunk.length > 0) return chunk;
+  }
+}
+
+/** Decompresses the rest of the input, starting with the chunks already read. */
+function gunzip(headChunks: Buffer[], rest: ChunkIterator, name: string): ChunkIterator {
+  async function* compressed(): AsyncGenerator<Buffer> {
+    try {
+      yield* headChunks;
+      for (let chunk = await nextChunk(rest, name); chunk !== null; chunk = await nextChunk(rest, name)) yield chunk;
+    } finally {
+      await rest.return?.();
+    }
+  }
+  const inflater = createGunzip({ chunkSize: READ_CHUNK_BYTES });
+  // Errors reach the consumer through the inflater; the callback only keeps pipeline quiet.
+  pipeline(Readable.from(compressed()), inflater, () => {});
+  return inflater[Symbol.asyncIterator]();
+}
+
+function inputName(input: NodeJS.ReadableStream | Readable): string {
+  const path: unknown = (input as { path?: unknown }).path;
+  if (typeof path === 'string') return path;
+  if (Buffer.isBuffer(path)) return path.toString();
+  return input === process.stdin ? 'stdin' : 'input';
+}
+
+function isZlibError(err: unknown): boolean {
+  const code: unknown = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n', 1)[0]!;
+}
+
+/** A read failure as one clear line naming the input and the cause. */
+function asCaptureError(err: unknown, name: string): CaptureError {
+  if (err instanceof CaptureError) return err;
+  const code: unknown = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new CaptureError(`${name}: no such file`);
+    case 'EACCES':
+    case 'EPERM':
+      return new CaptureError(`${name}: permission denied`);
+    case 'EISDIR':
+      return new CaptureError(`${name}: is a directory`);
+    default:
+      return isZlibError(err)
+        ? new CaptureError(`${name}: corrupt gzip data (${firstLine(err)})`)
+        : new CaptureError(`${name}: ${firstLine(err)}`);
+  }
+}

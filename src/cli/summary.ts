@@ -1,0 +1,69 @@
+/** The human-readable end-of-replay summary. */
+import type { ReaderStats } from '../capture/types.js';
+import type { DecodeStats } from '../decode/types.js';
+import type { DetectStats } from '../detect/engine.js';
+import type { Evidence } from '../detect/types.js';
+import { formatEndpoint } from '../decode/address.js';
+
+export interface InputResult {
+  file: string;
+  packets: number;
+  stats?: ReaderStats;
+  error?: string;
+}
+
+export interface ReplaySummary {
+  inputs: InputResult[];
+  packets: number;
+  bytes: number;
+  flows: number;
+  flowsEvicted: number;
+  decode: DecodeStats;
+  detect: DetectStats;
+  miners: Evidence[];
+  hitsInserted: number;
+  evidence: number;
+  seconds: number;
+}
+
+function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
+}
+
+export function formatSummary(s: ReplaySummary): string {
+  const out: string[] = [];
+  const secs = Math.max(s.seconds, 1e-3);
+  out.push(
+    `replayed ${s.inputs.length} input(s): ${num(s.packets)} packets, ${mb(s.bytes)}, ${num(s.flows)} flows in ${s.seconds.toFixed(2)} s` +
+      ` (${(s.bytes / 1e6 / secs).toFixed(1)} MB/s, ${num(Math.round(s.packets / secs))} packets/s)`,
+  );
+  out.push(`miner IPs: ${s.miners.length}   evidence: ${num(s.evidence)}   new hits stored: ${num(s.hitsInserted)}`);
+  for (const m of s.miners) {
+    const who = [m.agent, m.worker ?? m.login].filter(Boolean).join(' ');
+    out.push(`  ${m.minerIp.padEnd(16)} -> ${formatEndpoint(m.poolIp, m.poolPort).padEnd(22)} ${m.dialect.padEnd(12)} ${who}`.trimEnd());
+  }
+  const warnings: string[] = [];
+  for (const i of s.inputs) {
+    if (i.error) warnings.push(`${i.file}: ${i.error}`);
+    const st = i.stats;
+    if (!st) continue;
+    if (st.corruptRecords) warnings.push(`${i.file}: ${num(st.corruptRecords)} corrupt record(s), ${num(st.skippedBytes)} bytes skipped`);
+    if (st.truncated) warnings.push(`${i.file}: capture ends inside a record (truncated)`);
+    if (st.unknownBlocks) warnings.push(`${i.file}: ${num(st.unknownBlocks)} unknown pcapng block(s) skipped`);
+  }
+  const d = s.decode;
+  if (d.unknownLinkType) warnings.push(`${num(d.unknownLinkType)} packet(s) with an unsupported link type skipped`);
+  if (d.malformed) warnings.push(`${num(d.malformed)} malformed packet(s) skipped`);
+  if (d.fragmentsDropped) warnings.push(`${num(d.fragmentsDropped)} IP fragment(s) dropped (limits or timeout)`);
+  if (s.flowsEvicted) warnings.push(`${num(s.flowsEvicted)} flow(s) evicted because the flow table was full`);
+  if (s.detect.oversizeLines) warnings.push(`${num(s.detect.oversizeLines)} oversize line(s) skipped`);
+  if (warnings.length) {
+    out.push('warnings:');
+    for (const w of warnings) out.push(`  ${w}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Byte-level helpers for the detection engine: bounded line assembly and the cheap gate
+ * that decides whether a line is worth a JSON parse. Everything reads the Buffer in place.
+ */
+
+const QUOTE = 0x22;
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a || b === 0x00;
+}
+
+/** First index in [start, end) that is not whitespace or NUL padding, or end. */
+export function skipSpace(buf: Buffer, start: number, end: number): number {
+  while (start < end && isSpace(buf[start]!)) start++;
+  return start;
+}
+
+/** One past the last index in [start, end) that is not whitespace or NUL padding. */
+export function trimEnd(buf: Buffer, start: number, end: number): number {
+  while (end > start && isSpace(buf[end - 1]!)) end--;
+  return end;
+}
+
+/** Index of byte `b` in [start, end), or -1 (Buffer.indexOf would run past `end`). */
+export function indexOfByte(buf: Buffer, b: number, start: number, end: number): number {
+  const i = buf.indexOf(b, start);
+  return i >= 0 && i < end ? i : -1;
+}
+
+function matchesAt(buf: Buffer, at: number, word: Uint8Array): boolean {
+  if (at + word.length > buf.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
+const GATE_KEYS = ['"method"', '"result"'].map((k) => Buffer.from(k, 'latin1'));
+
+/**
+ * A JSON line is parsed only when it carries a "method" or "result" member: every mining
+ * message does, and most other JSON-over-TCP (bulk documents, logs, metrics) does not.
+ */
+export function hasGateKey(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end - 7; i++) {
+    if (buf[i] !== QUOTE) continue;
+    const next = buf[i + 1];
+    if (next === 0x6d /* m */ && matchesAt(buf, i, GATE_KEYS[0]!)) return true;
+    if (next === 0x72 /* r */ && matchesAt(buf, i, GATE_KEYS[1]!)) return true;
+  }
+  return false;
+}
+
+/** Growable, capped byte accumulator for a line or HTTP head split across segments. */
+export class Carry {
+  private data: Buffer | null = null;
+  length = 0;
+
+  /** Appends bytes; returns false (and keeps nothing) when `cap` would be exceeded. */
+  append(buf: Buffer, start: number, end: number, cap: number): boolean {
+    const n = end - start;
+    if (this.length + n > cap) {
+      this.clear();
+      return false;
+    }
+    if (!this.data || this.data.length < this.length + n) {
+      const grown = Buffer.allocUnsafe(Math.min(cap, Math.max(256, (this.length + n) * 2)));
+      if (this.data) this.data.copy(grown, 0, 0, this.length);
+      this.data = grown;
+    }
+    buf.copy(this.data, this.length, start, end);
+    this.length += n;
+    return true;
+  }
+
+  get buffer(): Buffer {
+    return this.data ?? Buffer.alloc(0);
+  }
+
+  clear(): void {
+    this.length = 0;
+    // Release large buffers so an idle flow holds no memory.
+    if (this.data && this.data.length > 4096) this.data = null;
+  }
+}
+
+const HTTP_TOKENS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'OPTIONS ', 'HTTP/1.'].map((t) => Buffer.from(t, 'latin1'));
+
+/** The stream at `start` begins an HTTP/1.x request or response. */
+export function startsHttp(buf: Buffer, start: number, end: number): boolean {
+  for (const t of HTTP_TOKENS) {
+    if (end - start >= t.length && matchesAt(buf, start, t)) return true;
+  }
+  return false;
+}
+
+/** Position of "\r\n\r\n" (or "\n\n") ending an HTTP head in [start, end), -1 if none; returns the index just past it. */
+export function findHeadEnd(buf: Buffer, start: number, end: number): number {
+  for (let i = indexOfByte(buf, 0x0a, start, end); i >= 0; i = indexOfByte(buf, 0x0a, i + 1, end)) {
+    if (i + 1 < end && buf[i + 1] === 0x0a) return i + 2;
+    if (i + 2 < end && buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}

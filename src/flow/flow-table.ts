@@ -1,0 +1,219 @@
+import { type DecodedPacket, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
+import { symmetricFlowHash } from './flow-hash.js';
+import {
+  FlowSlots,
+  LIST_CLOSED,
+  LIST_TCP_DATA,
+  LIST_TCP_QUIET,
+  LIST_UDP_DATA,
+  LIST_UDP_QUIET,
+} from './flow-slots.js';
+import { formatIp } from './format-ip.js';
+import { TCP_CLOSED_BY_FIN, TCP_OPEN, TcpReassembler } from './tcp-reassembler.js';
+import { type Direction, Flow, type FlowEndReason, type FlowStats, type StreamHandler } from './types.js';
+
+export { symmetricFlowHash } from './flow-hash.js';
+
+export interface FlowTableOptions {
+  /** Flows (and tombstones) held at most; beyond, the least valuable flow is evicted. */
+  maxFlows: number;
+  tcpIdleMicros: number;
+  udpIdleMicros: number;
+  /** How long a closed TCP flow stays as a tombstone swallowing late retransmissions/ACKs. */
+  closedLingerMicros: number;
+  maxOutOfOrderBytesPerDirection: number;
+  maxBufferedBytesTotal: number;
+}
+
+export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
+  maxFlows: 262_144,
+  tcpIdleMicros: 600_000_000,
+  udpIdleMicros: 60_000_000,
+  closedLingerMicros: 5_000_000,
+  maxOutOfOrderBytesPerDirection: 256 * 1024,
+  maxBufferedBytesTotal: 64 * 1024 * 1024,
+};
+
+/** process() sweeps idle flows at most this often (capture time), keeping per-packet cost O(1). */
+const SWEEP_INTERVAL_MICROS = 1_000_000;
+
+export function newFlowStats(): FlowStats {
+  return {
+    created: 0,
+    active: 0,
+    peakActive: 0,
+    ended: 0,
+    evicted: 0,
+    idleExpired: 0,
+    bufferOverflowBytes: 0,
+    gapBytes: 0,
+    retransmittedBytes: 0,
+    bufferedBytes: 0,
+  };
+}
+
+/**
+ * Bidirectional TCP/UDP flows keyed by 5-tuple, with TCP stream reassembly, idle expiry by
+ * capture time and bounded memory. Lookups hash the packet's numeric fields; strings are
+ * built only when a flow is created.
+ */
+export class FlowTable {
+  readonly stats: FlowStats = newFlowStats();
+  private readonly options: FlowTableOptions;
+  private readonly slots: FlowSlots;
+  private readonly tcp: TcpReassembler;
+  /** Idle timeout of each recency list (index = LIST_*). */
+  private readonly timeouts: readonly number[];
+  private lastSweepMicros = -Infinity;
+  private nextFlowId = 1;
+
+  constructor(
+    private readonly handler: StreamHandler,
+    opts: Partial<FlowTableOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...opts };
+    const { maxFlows, tcpIdleMicros, udpIdleMicros, closedLingerMicros } = this.options;
+    if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > 1 << 28) {
+      throw new RangeError(`maxFlows must be an integer in [1, 2^28], got ${maxFlows}`);
+    }
+    this.slots = new FlowSlots(maxFlows);
+    this.tcp = new TcpReassembler(this.slots, handler, this.stats, this.options);
+    this.timeouts = [tcpIdleMicros, udpIdleMicros, tcpIdleMicros, udpIdleMicros, closedLingerMicros];
+  }
+
+  /** Live flows (tombstones of closed flows not included). */
+  get size(): number {
+    return this.stats.active;
+  }
+
+  process(pkt: DecodedPacket, tsMicros: number): void {
+    const protocol = pkt.protocol;
+    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return;
+    if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
+    if (tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(tsMicros);
+
+    const hash = symmetricFlowHash(pkt);
+    let found = this.slots.find(pkt, hash);
+    if (found >= 0 && this.slots.list(found >> 1) === LIST_CLOSED) {
+      if (!isOpeningSyn(pkt)) return; // late packet of a closed connection
+      this.slots.release(found >> 1); // port reuse: the tuple starts over
+      found = -1;
+    }
+
+    let slot: number;
+    let dir: Direction;
+    if (found >= 0) {
+      slot = found >> 1;
+      dir = (found & 1) as Direction;
+    } else {
+      if (protocol === IPPROTO_TCP && pkt.tcpFlags & TCP_RST) return; // reset of a connection we never saw
+      // A SYN-ACK seen first was sent by the responder.
+      const sourceIsInitiator = protocol !== IPPROTO_TCP || (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
+      slot = this.open(pkt, hash, sourceIsInitiator, tsMicros);
+      dir = sourceIsInitiator ? 0 : 1;
+    }
+
+    const flow = this.slots.flows[slot]!;
+    const length = pkt.payloadLength;
+    flow.packets[dir]++;
+    flow.bytes[dir] += length;
+    if (tsMicros > flow.lastSeenMicros) flow.lastSeenMicros = tsMicros;
+
+    if (protocol === IPPROTO_UDP) {
+      this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot));
+      if (flow.inspect) this.handler.onDatagram?.(flow, dir, pkt.buf, pkt.payloadOffset, length, tsMicros);
+      return;
+    }
+
+    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot));
+    if (dir === 0 && isOpeningSyn(pkt)) flow.sawSyn = true;
+    const outcome = this.tcp.segment(slot, dir, pkt, tsMicros);
+    if (outcome !== TCP_OPEN) this.end(slot, outcome === TCP_CLOSED_BY_FIN ? 'fin' : 'rst');
+  }
+
+  /** Ends flows idle past their timeout and forgets tombstones past their linger time. */
+  expire(nowMicros: number): void {
+    this.lastSweepMicros = nowMicros;
+    for (let list = 0; list < this.timeouts.length; list++) {
+      const timeout = this.timeouts[list]!;
+      for (;;) {
+        const slot = this.slots.oldest(list);
+        if (slot < 0 || nowMicros - this.slots.flows[slot]!.lastSeenMicros <= timeout) break;
+        if (list === LIST_CLOSED) {
+          this.slots.release(slot);
+        } else {
+          this.stats.idleExpired++;
+          this.end(slot, 'idle');
+        }
+      }
+    }
+  }
+
+  /** Ends every flow without delivering anything more (end of input). */
+  flush(): void {
+    for (const list of [LIST_TCP_QUIET, LIST_UDP_QUIET, LIST_TCP_DATA, LIST_UDP_DATA]) {
+      for (let slot = this.slots.oldest(list); slot >= 0; slot = this.slots.oldest(list)) this.end(slot, 'flush');
+    }
+    for (let slot = this.slots.oldest(LIST_CLOSED); slot >= 0; slot = this.slots.oldest(LIST_CLOSED)) {
+      this.slots.release(slot);
+    }
+  }
+
+  private open(pkt: DecodedPacket, hash: number, sourceIsInitiator: boolean, tsMicros: number): number {
+    if (this.slots.full) this.makeRoom();
+    const version = pkt.ipVersion as 4 | 6;
+    const srcText = formatIp(version, pkt.src);
+    const dstText = formatIp(version, pkt.dst);
+    const flow = new Flow(
+      this.nextFlowId++,
+      version,
+      pkt.protocol,
+      sourceIsInitiator ? [srcText, dstText] : [dstText, srcText],
+      sourceIsInitiator ? [pkt.srcPort, pkt.dstPort] : [pkt.dstPort, pkt.srcPort],
+      tsMicros,
+    );
+    const list = pkt.protocol === IPPROTO_TCP ? LIST_TCP_QUIET : LIST_UDP_QUIET;
+    const slot = this.slots.allocate(pkt, hash, sourceIsInitiator, flow, list);
+    this.stats.created++;
+    this.stats.active++;
+    if (this.stats.active > this.stats.peakActive) this.stats.peakActive = this.stats.active;
+    return slot;
+  }
+
+  /** Frees one slot: a tombstone if any, else the least recently seen flow that never carried
+   *  payload, else the least recently seen flow. */
+  private makeRoom(): void {
+    const tombstone = this.slots.oldest(LIST_CLOSED);
+    if (tombstone >= 0) {
+      this.slots.release(tombstone);
+      return;
+    }
+    let victim = this.longerIdle(LIST_TCP_QUIET, LIST_UDP_QUIET);
+    if (victim < 0) victim = this.longerIdle(LIST_TCP_DATA, LIST_UDP_DATA);
+    this.stats.evicted++;
+    this.end(victim, 'evicted');
+  }
+
+  private longerIdle(listA: number, listB: number): number {
+    const a = this.slots.oldest(listA);
+    const b = this.slots.oldest(listB);
+    if (a < 0 || b < 0) return a < 0 ? b : a;
+    return this.slots.flows[a]!.lastSeenMicros <= this.slots.flows[b]!.lastSeenMicros ? a : b;
+  }
+
+  /** Ends a live flow. Closed connections stay behind as tombstones until they linger out. */
+  private end(slot: number, reason: FlowEndReason): void {
+    const flow = this.slots.flows[slot]!;
+    this.tcp.discardBuffers(slot);
+    this.stats.ended++;
+    this.stats.active--;
+    if (reason === 'fin' || reason === 'rst') this.slots.touch(slot, LIST_CLOSED);
+    else this.slots.release(slot);
+    this.handler.onFlowEnd?.(flow, reason);
+  }
+}
+
+/** A SYN without ACK: a client opening a connection. */
+function isOpeningSyn(pkt: DecodedPacket): boolean {
+  return (pkt.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
+}

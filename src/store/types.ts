@@ -1,0 +1,91 @@
+/**
+ * Contract between the store and its readers (export, show). Hits and summaries are
+ * returned as plain objects; times are ISO-8601 UTC strings with microseconds.
+ */
+
+/** Where `minewatch` keeps its database unless --db says otherwise (relative to the cwd). */
+export const DEFAULT_DB_PATH = './minewatch.db';
+
+/** Distinct values kept per JSON array column of ip_summary, so rows stay bounded. */
+export const SUMMARY_LIST_CAP = 256;
+
+export type Role = 'miner' | 'pool';
+export type RoleFilter = Role | 'any';
+export const ROLE_FILTERS: readonly RoleFilter[] = ['miner', 'pool', 'any'];
+
+/** One row of ip_summary: everything seen for one IP in one role. */
+export interface IpSummary {
+  ip: string;
+  role: Role;
+  firstSeen: string;
+  lastSeen: string;
+  hits: number;
+  /** Distinct values, sorted, at most SUMMARY_LIST_CAP each (the first ones seen). */
+  dialects: string[];
+  /** The other side as ip:port, IPv6 as [addr]:port. */
+  peers: string[];
+  /** Distinct non-empty worker, login and wallet values. */
+  identities: string[];
+  agents: string[];
+}
+
+/** One row of hits: one evidence event. Absent optional fields are null. */
+export interface HitRow {
+  id: number;
+  ts: string;
+  tsMicros: number;
+  minerIp: string;
+  minerPort: number;
+  poolIp: string;
+  poolPort: number;
+  transport: string;
+  dialect: string;
+  kind: string;
+  confidence: string;
+  detector: string;
+  source: string;
+  agent: string | null;
+  worker: string | null;
+  login: string | null;
+  wallet: string | null;
+  algo: string | null;
+  poolHost: string | null;
+  detail: string | null;
+}
+
+/** What one replay did, as passed to HitStore.recordRun. */
+export interface RunRecord {
+  source: string;
+  startedAt: string;
+  finishedAt: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+  hitsInserted: number;
+  warnings: string[];
+}
+
+export interface RunRow extends RunRecord {
+  id: number;
+}
+
+export interface IpFilter {
+  /** Default 'any'. */
+  role?: RoleFilter;
+  /** ISO times; an IP matches when its [first_seen, last_seen] overlaps [since, until]. */
+  since?: string;
+  until?: string;
+}
+
+export interface OpenOptions {
+  /** Open read-only (implies mustExist); the schema must already be current. */
+  readonly?: boolean;
+  /** Fail instead of creating the database file when it is missing. */
+  mustExist?: boolean;
+}
+
+/** Errors a user can act on (missing database, wrong file, bad filter); the CLI prints
+ *  the message as is. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}

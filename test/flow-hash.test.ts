@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { symmetricFlowHash } from '../src/flow/flow-table.js';
+import { formatIp } from '../src/flow/format-ip.js';
+import { parseIp, tcpPacket, udpPacket } from './support/flow-packets.js';
+
+describe('symmetricFlowHash', () => {
+  const a = { ip: '192.0.2.1', port: 40000 };
+  const b = { ip: '203.0.113.9', port: 3333 };
+
+  it('is equal for both directions of an IPv4 flow', () => {
+    const forward = symmetricFlowHash(tcpPacket(a, b, 0x02, 1, 0));
+    const reverse = symmetricFlowHash(tcpPacket(b, a, 0x12, 7, 2));
+    expect(forward).toBe(reverse);
+    expect(Number.isInteger(forward) && forward >= 0 && forward < 2 ** 32).toBe(true);
+  });
+
+  it('is equal for both directions of an IPv6 flow', () => {
+    const c = { ip: '2001:db8::1', port: 50000 };
+    const d = { ip: '2001:db8:0:1::beef', port: 443 };
+    expect(symmetricFlowHash(udpPacket(c, d))).toBe(symmetricFlowHash(udpPacket(d, c)));
+  });
+
+  it('differs when ports, addresses or protocol differ', () => {
+    const base = symmetricFlowHash(tcpPacket(a, b, 0, 0, 0));
+    const others = [
+      symmetricFlowHash(tcpPacket({ ...a, port: 40001 }, b, 0, 0, 0)),
+      symmetricFlowHash(tcpPacket(a, { ...b, ip: '203.0.113.10' }, 0, 0, 0)),
+      symmetricFlowHash(udpPacket(a, b)),
+      // swapping only the ports is a different flow, not the reverse direction
+      symmetricFlowHash(tcpPacket({ ...a, port: 3333 }, { ...b, port: 40000 }, 0, 0, 0)),
+    ];
+    for (const other of others) expect(other).not.toBe(base);
+  });
+
+  it('ignores stale upper words of IPv4 addresses', () => {
+    const clean = tcpPacket(a, b, 0, 0, 0);
+    const stale = tcpPacket(a, b, 0, 0, 0);
+    stale.src[1] = 0xdeadbeef;
+    stale.dst[3] = 0x12345678;
+    expect(symmetricFlowHash(stale)).toBe(symmetricFlowHash(clean));
+  });
+
+  it('spreads many tuples over the low bits used for table buckets', () => {
+    const buckets = new Set<number>();
+    for (let port = 1024; port < 1024 + 4096; port++) {
+      buckets.add(symmetricFlowHash(tcpPacket({ ip: '192.0.2.1', port }, b, 0, 0, 0)) & 4095);
+    }
+    // 4096 keys into 4096 buckets: a uniform hash fills about 63 %.
+    expect(buckets.size).toBeGreaterThan(2400);
+  });
+});
+
+describe('formatIp', () => {
+  it('formats IPv4 as a dotted quad', () => {
+    expect(formatIp(4, [0xc0000201])).toBe('192.0.2.1');
+    expect(formatIp(4, [0xcb0071ff])).toBe('203.0.113.255');
+    expect(formatIp(4, [0])).toBe('0.0.0.0');
+  });
+
+  it('formats IPv6 per RFC 5952', () => {
+    const cases: [string, string][] = [
+      ['2001:db8::1', '2001:db8::1'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // first of equal runs
+      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // one zero group stays
+      ['2001:db8:0:0:0:1:0:0', '2001:db8::1:0:0'], // longest run wins
+      ['2001:0db8:00aa:0000:0000:0000:0000:00ff', '2001:db8:aa::ff'],
+      ['::', '::'],
+      ['::1', '::1'],
+      ['2001:db8::', '2001:db8::'],
+      ['::ffff:c000:0201', '::ffff:192.0.2.1'],
+    ];
+    for (const [input, expected] of cases) expect(formatIp(6, parseIp(input).words)).toBe(expected);
+  });
+});
