@@ -14,19 +14,38 @@ export interface SensorOptions {
   engine?: Partial<EngineOptions>;
 }
 
+/** What a replay summary says about one miner IP. */
+export interface MinerDigest {
+  ip: string;
+  pools: Set<string>;
+  dialects: Set<string>;
+  agents: Set<string>;
+  identities: Set<string>;
+  evidence: number;
+}
+
+/** Miner IPs kept for the end-of-run digest; beyond it they are only counted (all are stored). */
+const MAX_DIGESTS = 10_000;
+const MAX_DIGEST_VALUES = 8;
+
+function addBounded(set: Set<string>, value: string | undefined): void {
+  if (value !== undefined && set.size < MAX_DIGEST_VALUES) set.add(value);
+}
+
 export class Sensor {
   readonly decoder = new Decoder();
   readonly engine: DetectionEngine;
   readonly flows: FlowTable;
   packets = 0;
   bytes = 0;
-  /** Miner IPs seen by this sensor, with their first evidence (for summaries). */
-  readonly miners = new Map<string, Evidence>();
+  /** Miner IPs seen by this sensor (up to MAX_DIGESTS), for summaries. */
+  readonly miners = new Map<string, MinerDigest>();
+  minerIpsBeyondDigest = 0;
   private readonly decoded = new DecodedPacket();
 
   constructor(sink: EvidenceSink, opts: SensorOptions = {}) {
     this.engine = new DetectionEngine((e) => {
-      if (!this.miners.has(e.minerIp)) this.miners.set(e.minerIp, e);
+      this.digest(e);
       sink(e);
     }, opts.engine);
     this.flows = new FlowTable(this.engine, opts.flow);
@@ -44,6 +63,23 @@ export class Sensor {
       this.flows.process(this.decoded, pkt.tsMicros);
     }
   };
+
+  private digest(e: Evidence): void {
+    let d = this.miners.get(e.minerIp);
+    if (!d) {
+      if (this.miners.size >= MAX_DIGESTS) {
+        this.minerIpsBeyondDigest++;
+        return;
+      }
+      d = { ip: e.minerIp, pools: new Set(), dialects: new Set(), agents: new Set(), identities: new Set(), evidence: 0 };
+      this.miners.set(e.minerIp, d);
+    }
+    d.evidence++;
+    addBounded(d.pools, e.poolIp.includes(':') ? `[${e.poolIp}]:${e.poolPort}` : `${e.poolIp}:${e.poolPort}`);
+    addBounded(d.dialects, e.dialect);
+    addBounded(d.agents, e.agent);
+    addBounded(d.identities, e.worker ?? e.login);
+  }
 
   /** Ends every flow still open (end of input); their pending evidence is emitted first. */
   finish(): void {

@@ -66,7 +66,7 @@ describe('classic pcap', () => {
 
   it('gives the same packets however the input is chunked, including records larger than a chunk', async () => {
     const records = sampleRecords(60, { seed: 7 });
-    records.push({ seconds: records[59]!.seconds, fraction: 5, data: udpFrame(99, 100_000) });
+    records.push({ seconds: records[59]!.seconds, fraction: 5, data: udpFrame(99, 70_000) });
     records.push(...sampleRecords(5, { seed: 8 }));
     const file = classicPcap({ littleEndian: true, records });
     const whole = await readAll(file);

@@ -114,7 +114,7 @@ describe.runIf(tsharkAvailable)('tshark reads synthetic captures', () => {
     expect(rows).toHaveLength(both.length);
     const flows = new Map<string, number>();
     for (const [protocols, ipSrc, ipDst, ip6Src, ip6Dst, sport, dport, tcpStatus, ipStatus, udpStatus, malformed, severity] of rows) {
-      const inner6 = ip6Src!.length > 0 && protocols![0]!.endsWith('ipv6:tcp');
+      const inner6 = protocols![0]!.includes('ipv6:tcp');
       expect(protocols![0]).toContain(inner6 ? chain6 : chain4);
       // The innermost occurrence is the tunnelled packet.
       const key = inner6

@@ -172,9 +172,13 @@ export class ClassicPcapParser implements RecordParser {
   /** Looks for the next acceptable record header from p (see the resync rule above). */
   private scan(buf: Buffer, p: number, end: number, eof: boolean): number {
     const from = p;
-    for (; end - p >= RECORD_HEADER_BYTES; p++) {
-      if (!this.plausible(buf, p)) continue;
-      const next = p + RECORD_HEADER_BYTES + u32(buf, p + 8, this.littleEndian);
+    const le = this.littleEndian;
+    const limit = this.recordLimit;
+    for (const last = end - RECORD_HEADER_BYTES; p <= last; p++) {
+      // Cheap length test first: most garbage positions fail it.
+      const captured = u32(buf, p + 8, le);
+      if (captured === 0 || captured > limit || !this.plausible(buf, p)) continue;
+      const next = p + RECORD_HEADER_BYTES + captured;
       if (end - next >= RECORD_HEADER_BYTES) {
         if (!this.plausible(buf, next)) continue;
       } else if (!eof) {

@@ -3,6 +3,12 @@ import { registerExport } from './export.js';
 import { registerReplay } from './replay.js';
 import { registerShow } from './show.js';
 
+// `minewatch export | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('minewatch')

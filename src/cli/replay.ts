@@ -47,7 +47,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
   try {
     store = HitStore.open(opts.db);
   } catch (err) {
-    process.stderr.write(`minewatch: cannot open database ${opts.db}: ${(err as Error).message}\n`);
+    process.stderr.write(`minewatch: ${(err as Error).message}\n`);
     return 2;
   }
   const started = Date.now();
@@ -94,6 +94,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     decode: sensor.decoder.stats,
     detect: sensor.engine.stats,
     miners: [...sensor.miners.values()],
+    moreMiners: sensor.minerIpsBeyondDigest,
     hitsInserted,
     evidence: sensor.engine.stats.evidence,
     seconds: (finished - started) / 1000,
@@ -109,8 +110,13 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     warnings: inputs.flatMap((i) => (i.error ? [i.error] : i.stats?.warnings ?? [])),
   });
   store.close();
-  process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  process.stdout.write(opts.json ? `${JSON.stringify(summary, jsonSets, 2)}\n` : formatSummary(summary));
   return failed ? 1 : 0;
+}
+
+/** JSON.stringify replacer: Sets as arrays. */
+function jsonSets(_key: string, value: unknown): unknown {
+  return value instanceof Set ? [...value] : value;
 }
 
 async function replayOne(file: string, sensor: Sensor, progress: boolean): Promise<InputResult> {

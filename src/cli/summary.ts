@@ -2,8 +2,7 @@
 import type { ReaderStats } from '../capture/types.js';
 import type { DecodeStats } from '../decode/types.js';
 import type { DetectStats } from '../detect/engine.js';
-import type { Evidence } from '../detect/types.js';
-import { formatEndpoint } from '../decode/address.js';
+import type { MinerDigest } from '../sensor.js';
 
 export interface InputResult {
   file: string;
@@ -20,11 +19,15 @@ export interface ReplaySummary {
   flowsEvicted: number;
   decode: DecodeStats;
   detect: DetectStats;
-  miners: Evidence[];
+  miners: MinerDigest[];
+  /** Miner IPs found beyond the digest cap (stored, not listed here). */
+  moreMiners: number;
   hitsInserted: number;
   evidence: number;
   seconds: number;
 }
+
+const MAX_LISTED = 50;
 
 function num(n: number): string {
   return n.toLocaleString('en-US');
@@ -41,14 +44,18 @@ export function formatSummary(s: ReplaySummary): string {
     `replayed ${s.inputs.length} input(s): ${num(s.packets)} packets, ${mb(s.bytes)}, ${num(s.flows)} flows in ${s.seconds.toFixed(2)} s` +
       ` (${(s.bytes / 1e6 / secs).toFixed(1)} MB/s, ${num(Math.round(s.packets / secs))} packets/s)`,
   );
-  out.push(`miner IPs: ${s.miners.length}   evidence: ${num(s.evidence)}   new hits stored: ${num(s.hitsInserted)}`);
-  for (const m of s.miners) {
-    const who = [m.agent, m.worker ?? m.login].filter(Boolean).join(' ');
-    out.push(`  ${m.minerIp.padEnd(16)} -> ${formatEndpoint(m.poolIp, m.poolPort).padEnd(22)} ${m.dialect.padEnd(12)} ${who}`.trimEnd());
+  out.push(`miner IPs: ${num(s.miners.length + s.moreMiners)}   evidence: ${num(s.evidence)}   new hits stored: ${num(s.hitsInserted)}`);
+  const listed = s.miners.slice(0, MAX_LISTED);
+  for (const m of listed) {
+    const list = (set: Set<string>): string => [...set].join(',');
+    const who = [list(m.agents), list(m.identities)].filter(Boolean).join('  ');
+    out.push(`  ${m.ip.padEnd(16)} -> ${list(m.pools).padEnd(22)} ${list(m.dialects).padEnd(12)} ${who}`.trimEnd());
   }
+  const rest = s.miners.length + s.moreMiners - listed.length;
+  if (rest > 0) out.push(`  … and ${num(rest)} more (minewatch export lists them all)`);
   const warnings: string[] = [];
   for (const i of s.inputs) {
-    if (i.error) warnings.push(`${i.file}: ${i.error}`);
+    if (i.error) warnings.push(i.error);
     const st = i.stats;
     if (!st) continue;
     if (st.corruptRecords) warnings.push(`${i.file}: ${num(st.corruptRecords)} corrupt record(s), ${num(st.skippedBytes)} bytes skipped`);

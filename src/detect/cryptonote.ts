@@ -56,6 +56,8 @@ function inspectLogin(msg: JsonMessage, ctx: MessageContext): Finding | null {
   const agent = cleanText(p.agent);
   const algo = algoList(p.algo);
   if (algo) ctx.facts.algo ??= algo.split(',')[0];
+  // Grin speaks JSON-RPC 2.0 with string ids; CryptoNote miners use numbers.
+  if (typeof msg.id === 'string' && msg.obj.jsonrpc === '2.0') ctx.facts.dialect ??= 'grin';
   return {
     dialect: dialectOf(ctx),
     kind: 'login',

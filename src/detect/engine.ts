@@ -102,13 +102,25 @@ class FlowInspection {
   minerSide: Direction = 0;
   parsed = 0;
   evidence = 0;
+  /** Findings waiting for confirmation (weak) or for the flow to settle (confirmed). */
   pending: PendingFinding[] = [];
+  confirmedAt = 0;
+  settled = false;
   emitted = new Set<string>();
 
   readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
 }
 
 const MAX_PENDING = 8;
+/** A confirmed flow settles after this many findings or this much capture time. */
+const SETTLE_MESSAGES = 8;
+const SETTLE_MICROS = 5_000_000;
+const MAX_HELD = 32;
+/** Generic family names that a later message may refine. */
+const REFINABLE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['stratum', new Set(['ethstratum1', 'ethstratum2'])],
+  ['cryptonote', new Set(['grin'])],
+]);
 const MAX_NON_JSON_LINES = 4;
 
 function toMessage(obj: Record<string, unknown>, overHttp: boolean): JsonMessage {
@@ -173,6 +185,8 @@ export class DetectionEngine implements StreamHandler {
   }
 
   onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
+    const st = flow.app as FlowInspection | undefined;
+    if (st?.confirmed && !st.settled) this.settle(flow, st);
     flow.app = undefined;
   }
 
@@ -367,7 +381,12 @@ export class DetectionEngine implements StreamHandler {
     }
   }
 
-  /** Weak findings wait for a strong one on the same flow; strong ones confirm the flow. */
+  /**
+   * Weak findings wait for a strong one on the same flow; strong ones confirm the flow.
+   * Confirmed findings are held until the flow settles (a few messages or seconds later,
+   * or its end), so they carry the dialect and algorithm the later messages reveal (the
+   * Kaspa or ES1 subscribe result, a Grin job) rather than the generic family name.
+   */
   private accept(flow: Flow, st: FlowInspection, dir: Direction, f: Finding, ts: number): void {
     if (!st.confirmed) {
       if (!f.strong) {
@@ -375,16 +394,30 @@ export class DetectionEngine implements StreamHandler {
         return;
       }
       st.confirmed = true;
+      st.confirmedAt = ts;
       st.minerSide = (f.sender === 'miner' ? dir : 1 - dir) as Direction;
       this.stats.flowsConfirmed++;
-      for (const p of st.pending) this.emit(flow, st, p.finding, p.tsMicros);
-      st.pending = [];
     }
-    this.emit(flow, st, f, ts);
+    if (st.settled) {
+      this.emit(flow, st, f, ts);
+      return;
+    }
+    if (st.pending.length < MAX_HELD) st.pending.push({ finding: f, dir, tsMicros: ts });
+    if (st.pending.length >= SETTLE_MESSAGES || ts - st.confirmedAt >= SETTLE_MICROS) this.settle(flow, st);
+  }
+
+  /** Emits the held findings of a confirmed flow with what the flow has revealed since. */
+  private settle(flow: Flow, st: FlowInspection): void {
+    st.settled = true;
+    for (const p of st.pending) this.emit(flow, st, p.finding, p.tsMicros);
+    st.pending = [];
   }
 
   private emit(flow: Flow, st: FlowInspection, f: Finding, ts: number): void {
-    const key = `${f.dialect}|${f.kind}|${f.agent ?? ''}|${f.login ?? ''}|${f.worker ?? ''}|${f.poolHost ?? ''}`;
+    const refined = st.facts.dialect;
+    const dialect = refined !== undefined && REFINABLE.get(f.dialect)?.has(refined) ? refined : f.dialect;
+    const algo = f.algo ?? st.facts.algo;
+    const key = `${dialect}|${f.kind}|${f.agent ?? ''}|${f.login ?? ''}|${f.worker ?? ''}|${f.poolHost ?? ''}`;
     if (st.emitted.has(key)) return;
     if (st.evidence >= this.opts.maxEvidencePerFlow) {
       this.stats.evidenceCapped++;
@@ -402,7 +435,7 @@ export class DetectionEngine implements StreamHandler {
       poolIp: flow.addr[p],
       poolPort: flow.port[p],
       transport: 'tcp',
-      dialect: f.dialect,
+      dialect,
       kind: f.kind,
       confidence: 'high',
       detector: f.detector,
@@ -412,7 +445,7 @@ export class DetectionEngine implements StreamHandler {
     if (f.worker !== undefined) e.worker = f.worker;
     if (f.login !== undefined) e.login = f.login;
     if (f.wallet !== undefined) e.wallet = f.wallet;
-    if (f.algo !== undefined) e.algo = f.algo;
+    if (algo !== undefined) e.algo = algo;
     if (f.poolHost !== undefined) e.poolHost = f.poolHost;
     if (f.detail !== undefined) e.detail = f.detail;
     this.sink(e);

@@ -92,11 +92,8 @@ function inspectMinerMethod(method: string, strong: boolean, msg: JsonMessage, c
       if (!isStringArray(params) || typeof params[0] !== 'string') return null;
       if (method === 'mining.submit' && params.length < 3) return null;
       const login = cleanText(params[0]);
-      if (ctx.facts.dialect === 'ethstratum2' && method === 'mining.submit') {
-        // ES2 submit is [job_id, nonce, worker]: no login in params[0].
-        f.worker = cleanText(params[2]);
-        return f;
-      }
+      // ES2 submit is [job_id, nonce, pool-assigned worker id]: no identity in it.
+      if (ctx.facts.dialect === 'ethstratum2' && method === 'mining.submit') return f;
       if (login) {
         const parts = splitLogin(login);
         f.login = login;

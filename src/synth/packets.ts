@@ -143,8 +143,8 @@ function transportOffset(pkt: Buffer): number {
 }
 
 /**
- * Computes the TCP/UDP checksum over the pseudo-header plus the transport bytes from
- * `offset` to the end, with the checksum field (at offset + fieldOffset) taken as zero.
+ * TCP/UDP checksum of a packet built by ipPacket: pseudo-header plus the transport bytes
+ * from `offset` to the end, skipping the checksum field itself (so it may hold anything).
  */
 export function transportChecksum(pkt: Buffer, offset: number, protocol: number): number {
   const length = pkt.length - offset;

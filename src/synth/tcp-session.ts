@@ -91,6 +91,11 @@ function segmentSizes(length: number, o: SessionOptions, rand: () => number): nu
   return sizes;
 }
 
+/**
+ * Builds the conversation's packets in capture order. Sequence numbers are modulo 2^32,
+ * every ACK acknowledges exactly what the peer has delivered in order so far, and the same
+ * options (seed defaults to 1) always give the same bytes and timestamps.
+ */
 export function tcpSession(o: SessionOptions): TimedPacket[] {
   const rand = seededRandom(o.seed ?? 1);
   const rtt = o.rttMicros ?? 400;
@@ -104,8 +109,8 @@ export function tcpSession(o: SessionOptions): TimedPacket[] {
     plan.push({ from, seq: next[from], ack: next[other(from)], flags: TCP_ACK, delay, isData: false });
 
   if (o.handshake ?? true) {
-    plan.push({ from: CLIENT, seq: isn[0], ack: 0, flags: TCP_SYN, options: mssOption(mss), delay: 0, isData: false });
-    plan.push({ from: SERVER, seq: isn[1], ack: next[0], flags: TCP_SYN | TCP_ACK, options: mssOption(mss), delay: rtt, isData: false });
+    plan.push({ from: CLIENT, seq: isn[0], ack: 0, flags: TCP_SYN, options: mssOption(Math.min(mss, 0xffff)), delay: 0, isData: false });
+    plan.push({ from: SERVER, seq: isn[1], ack: next[0], flags: TCP_SYN | TCP_ACK, options: mssOption(Math.min(mss, 0xffff)), delay: rtt, isData: false });
     pureAck(CLIENT, SEGMENT_SPACING_MICROS);
   }
 

@@ -4,6 +4,9 @@
  * ethernet(0x0800, ipv4({...}, tcp({...}, data))). Lengths and next-protocol fields are
  * filled in unless a test overrides them to build something broken on purpose.
  */
+import { formatIp } from '../../src/decode/address.js';
+import { Decoder } from '../../src/decode/decoder.js';
+import { DecodedPacket } from '../../src/decode/types.js';
 
 export type Bytes = Buffer | readonly number[] | string;
 
@@ -227,8 +230,10 @@ export function vxlan(vni: number, frame: Bytes, flags = 0x08): Buffer {
   return bytes([flags, 0, 0, 0], [(vni >>> 16) & 0xff, (vni >>> 8) & 0xff, vni & 0xff, 0], frame);
 }
 
+/** Geneve with one experimental option filling `optionWords` 4-byte words (0 for none). */
 export function geneve(protocol: number, payload: Bytes, optionWords = 0, version = 0): Buffer {
-  return bytes([(version << 6) | optionWords, 0], u16(protocol), [0, 0, 1, 0], Buffer.alloc(optionWords * 4, 0x55), payload);
+  const option = optionWords === 0 ? [] : bytes([0xff, 0xff, 0x01, optionWords - 1], Buffer.alloc((optionWords - 1) * 4, 0x55));
+  return bytes([(version << 6) | optionWords, 0], u16(protocol), [0, 0, 1, 0], option, payload);
 }
 
 export interface GtpuOptions {
@@ -323,4 +328,32 @@ export function splitPayload(payload: Buffer, size: number): { offset: number; m
     pieces.push({ offset, more: offset + size < payload.length, data: payload.subarray(offset, offset + size) });
   }
   return pieces;
+}
+
+// --- decoding helpers shared by the decode tests ---
+
+
+export interface Decoded {
+  ok: boolean;
+  packet: DecodedPacket;
+  decoder: Decoder;
+  src: string;
+  dst: string;
+  payload: string;
+}
+
+/** Decode one frame with a fresh decoder (or the one given) and render the interesting fields. */
+export function decodeFrame(linkType: number, frame: Buffer, decoder = new Decoder(), tsMicros = 1_000_000): Decoded {
+  const packet = new DecodedPacket();
+  const ok = decoder.decode(linkType, frame, 0, frame.length, tsMicros, packet);
+  return { ok, packet, decoder, ...render(packet) };
+}
+
+export function render(packet: DecodedPacket): { src: string; dst: string; payload: string } {
+  const version = packet.ipVersion === 6 ? 6 : 4;
+  return {
+    src: packet.ipVersion === 0 ? '' : formatIp(version, packet.src),
+    dst: packet.ipVersion === 0 ? '' : formatIp(version, packet.dst),
+    payload: packet.buf.toString('latin1', packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
+  };
 }

@@ -1,0 +1,107 @@
+/**
+ * `minewatch replay` end to end as a user runs it: a real process, real files, a real
+ * SQLite database; exit codes and messages for bad inputs; stdin and gzip inputs.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { HitStore } from '../src/store/hit-store.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
+
+const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+const MIX = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');
+
+function minewatch(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { input, encoding: 'buffer', cwd: PROJECT_ROOT, timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'minewatch-cli-'));
+}
+
+describe('minewatch replay', () => {
+  it('replays a bundled capture into SQLite and prints a summary', () => {
+    const db = join(tmp(), 'hits.db');
+    const r = minewatch(['replay', '--db', db, '--quiet', MIX]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/replayed 1 input\(s\): [\d,]+ packets/);
+    expect(r.stdout).toMatch(/miner IPs: 13 /);
+    expect(r.stdout).toContain('192.0.2.18');
+    const store = HitStore.open(db, { readonly: true });
+    expect(store.listIps({ role: 'miner' })).toHaveLength(13);
+    expect(store.listRuns()).toHaveLength(1);
+    store.close();
+  });
+
+  it('--json summary, and a second replay of the same file stores nothing new', () => {
+    const db = join(tmp(), 'hits.db');
+    const first = JSON.parse(minewatch(['replay', '--db', db, '--json', '--quiet', MIX]).stdout);
+    const second = JSON.parse(minewatch(['replay', '--db', db, '--json', '--quiet', MIX]).stdout);
+    expect(first.hitsInserted).toBeGreaterThan(0);
+    expect(second.hitsInserted).toBe(0);
+    expect(second.evidence).toBe(first.evidence);
+    expect(first.miners).toHaveLength(13);
+  });
+
+  it('reads standard input ("-") and gzip-compressed captures', () => {
+    const dir = tmp();
+    const gz = join(dir, 'mix.pcapng.gz');
+    writeFileSync(gz, gzipSync(readFileSync(MIX)));
+    const viaStdin = JSON.parse(minewatch(['replay', '--db', join(dir, 'a.db'), '--json', '-q', '-'], readFileSync(MIX)).stdout);
+    const viaGzip = JSON.parse(minewatch(['replay', '--db', join(dir, 'b.db'), '--json', '-q', gz]).stdout);
+    expect(viaStdin.miners).toHaveLength(13);
+    expect(viaGzip.miners).toHaveLength(13);
+    expect(viaGzip.packets).toBe(viaStdin.packets);
+  });
+
+  it('a missing or non-capture file gets a one-line error and exit 1; the other files still run', () => {
+    const dir = tmp();
+    const notCapture = join(dir, 'notes.txt');
+    writeFileSync(notCapture, 'these are not packets\n');
+    const db = join(dir, 'hits.db');
+    const r = minewatch(['replay', '--db', db, '-q', join(dir, 'missing.pcap'), notCapture, MIX]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('minewatch:'));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toContain('missing.pcap');
+    expect(errors[1]).toContain('not a pcap or pcapng capture');
+    expect(r.stdout).toMatch(/miner IPs: 13 /);
+  });
+
+  it('a truncated capture keeps the hits found before the cut and says so', () => {
+    const dir = tmp();
+    const bytes = readFileSync(MIX);
+    const cut = join(dir, 'cut.pcapng');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6) + 3));
+    const r = minewatch(['replay', '--db', join(dir, 'h.db'), '-q', cut]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('truncated');
+    expect(Number(/miner IPs: (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('rejects an impossible option with exit 2', () => {
+    const r = minewatch(['replay', '--db', join(tmp(), 'x.db'), '--max-flows', 'lots', MIX]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--max-flows');
+  });
+
+  it('the installed bin runs when built (npm ci builds dist/)', () => {
+    const built = (() => {
+      try {
+        readFileSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js'));
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!built) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT });
+    const out = execFileSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'minewatch.js'), '--help'], { encoding: 'utf8' });
+    expect(out).toContain('replay');
+    expect(out).toContain('export');
+    expect(out).toContain('show');
+  });
+});
