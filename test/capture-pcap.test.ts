@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ClassicPcapParser, classicPcapVariant } from '../src/capture/classic-pcap.js';
@@ -15,7 +16,6 @@ import {
   udpFrame,
   type PcapRecord,
 } from './support/capture-bytes.js';
-import { Readable } from 'node:stream';
 
 const LINKTYPE_ETHERNET = 1;
 /** Ethernet with the FCS-present flag and a 4-byte FCS length in the upper bits. */
@@ -131,6 +131,13 @@ describe('classic pcap', () => {
       ['a 4 GB captured length', (h) => h.writeUInt32LE(0xffffffff, 8)],
       ['an original length below the captured length', (h) => h.writeUInt32LE(1, 12)],
       ['a microsecond field of a whole second', (h) => h.writeUInt32LE(1_000_000, 4)],
+      [
+        'a plausible length that runs past the end of the input',
+        (h) => {
+          h.writeUInt32LE(200_000, 8);
+          h.writeUInt32LE(200_000, 12);
+        },
+      ],
     ];
     for (const [what, corrupt] of corruptions) {
       it(`skips a record with ${what} and recovers the records after it`, async () => {

@@ -136,6 +136,7 @@ describe('pcapng', () => {
       ['a total length below 12', (f, at) => f.writeUInt32LE(8, at + 4)],
       ['a 4 GB total length', (f, at) => f.writeUInt32LE(0xfffffffc, at + 4)],
       ['a trailing length that disagrees', (f, at) => f.writeUInt32LE(f.readUInt32LE(at + 4) + 4, at + 4)],
+      ['a plausible length that runs past the end of the input', (f, at) => f.writeUInt32LE(100_000, at + 4)],
     ];
     for (const [what, corrupt] of corruptions) {
       it(`resynchronises after a block with ${what}`, async () => {

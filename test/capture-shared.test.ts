@@ -29,7 +29,7 @@ describe.runIf(dir !== null)('shared third-party captures', () => {
       expect(stats.packets).toBeGreaterThan(0);
       expect(stats.packets).toBe(packets.length);
       expect(stats.inputBytes).toBe(statSync(path).size);
-      for (const p of packets) expect(p.tsMicros).toBeGreaterThan(946_684_800_000_000); // after 2000-01-01
+      for (const p of packets) expect(Number.isSafeInteger(p.tsMicros) && p.tsMicros >= 0).toBe(true);
     });
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { symmetricFlowHash } from '../src/flow/flow-table.js';
-import { formatIp } from '../src/flow/format-ip.js';
-import { parseIp, tcpPacket, udpPacket } from './support/flow-packets.js';
+import { AddressTextCache } from '../src/flow/address-text.js';
+import { formatIp } from '../src/decode/address.js';
+import { tcpPacket, udpPacket } from './support/flow-packets.js';
 
 describe('symmetricFlowHash', () => {
   const a = { ip: '192.0.2.1', port: 40000 };
@@ -50,25 +51,26 @@ describe('symmetricFlowHash', () => {
   });
 });
 
-describe('formatIp', () => {
-  it('formats IPv4 as a dotted quad', () => {
-    expect(formatIp(4, [0xc0000201])).toBe('192.0.2.1');
-    expect(formatIp(4, [0xcb0071ff])).toBe('203.0.113.255');
-    expect(formatIp(4, [0])).toBe('0.0.0.0');
+describe('AddressTextCache', () => {
+  it('returns the right text for every address, including ones that share a cache entry', () => {
+    const cache = new AddressTextCache();
+    const words = new Uint32Array(8);
+    // 20 000 IPv4 and IPv6 addresses through a 4096-entry cache, twice: entries get replaced
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10_000; i++) {
+        words[0] = (0xc6336400 + (i % 256)) >>> 0; // 198.51.100.x
+        expect(cache.text(4, words, 0)).toBe(formatIp(4, words));
+        words.set([0x20010db8, i, 0, i * 7], 4);
+        expect(cache.text(6, words, 4)).toBe(formatIp(6, words.subarray(4, 8)));
+      }
+    }
   });
 
-  it('formats IPv6 per RFC 5952', () => {
-    const cases: [string, string][] = [
-      ['2001:db8::1', '2001:db8::1'],
-      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // first of equal runs
-      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // one zero group stays
-      ['2001:db8:0:0:0:1:0:0', '2001:db8::1:0:0'], // longest run wins
-      ['2001:0db8:00aa:0000:0000:0000:0000:00ff', '2001:db8:aa::ff'],
-      ['::', '::'],
-      ['::1', '::1'],
-      ['2001:db8::', '2001:db8::'],
-      ['::ffff:c000:0201', '::ffff:192.0.2.1'],
-    ];
-    for (const [input, expected] of cases) expect(formatIp(6, parseIp(input).words)).toBe(expected);
+  it('keeps IPv4 and IPv6 entries apart', () => {
+    const cache = new AddressTextCache();
+    const words = new Uint32Array([1, 0, 0, 0]);
+    expect(cache.text(4, words, 0)).toBe('0.0.0.1');
+    expect(cache.text(6, words, 0)).toBe('0:1::');
+    expect(cache.text(4, words, 0)).toBe('0.0.0.1');
   });
 });

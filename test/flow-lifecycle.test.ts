@@ -84,6 +84,31 @@ describe('connection close', () => {
   });
 });
 
+describe('flows that never carried payload', () => {
+  it('report everything seen before in the Flow handed to onFlowEnd', () => {
+    const handler = new RecordingHandler();
+    const table = new FlowTable(handler, { tcpIdleMicros: 30 * SECOND });
+    const conv = new TcpConversation({ ip: '2001:db8::7', port: 45000 }, { ip: '2001:db8::8', port: 3333 });
+    table.process(conv.syn(), T0);
+    table.process(conv.synAck(), T0 + 100);
+    table.process(conv.ack(0, 0), T0 + 200);
+    table.process(conv.ack(0, 0), T0 + 5 * SECOND);
+    table.expire(T0 + 40 * SECOND);
+    expect(handler.ends).toHaveLength(1);
+    const { flow, reason } = handler.ends[0]!;
+    expect(reason).toBe('idle');
+    expect(flow.id).toBe(1);
+    expect(flow.addr).toEqual(['2001:db8::7', '2001:db8::8']);
+    expect(flow.port).toEqual([45000, 3333]);
+    expect(flow.protocol).toBe(6);
+    expect(flow.packets).toEqual([3, 1]);
+    expect(flow.bytes).toEqual([0, 0]);
+    expect(flow.sawSyn).toBe(true);
+    expect(flow.firstSeenMicros).toBe(T0);
+    expect(flow.lastSeenMicros).toBe(T0 + 5 * SECOND);
+  });
+});
+
 describe('idle expiry by capture time', () => {
   it('expires UDP after 60 s and TCP after 600 s of silence, checked as packets arrive', () => {
     const handler = new RecordingHandler();
@@ -149,10 +174,11 @@ describe('eviction at maxFlows', () => {
     const a = new TcpConversation(client(1), POOL);
     const b = new TcpConversation(client(2), POOL);
     let ts = T0;
-    table.process(a.data(0, 0, 'a1'), (ts += 1));
-    table.process(b.data(0, 0, 'b1'), (ts += 1));
-    table.process(a.data(0, 2, 'a2'), (ts += 1)); // a is now the more recent
-    table.process(udpPacket(client(3), POOL, 'u'), (ts += 1));
+    // recency is tracked to the second of capture time
+    table.process(a.data(0, 0, 'a1'), (ts += SECOND));
+    table.process(b.data(0, 0, 'b1'), (ts += SECOND));
+    table.process(a.data(0, 2, 'a2'), (ts += SECOND)); // a is now the more recent
+    table.process(udpPacket(client(3), POOL, 'u'), (ts += SECOND));
     expect(handler.ends.map((e) => [e.flow.port[0], e.reason])).toEqual([[40002, 'evicted']]);
     expect(table.size).toBe(2);
   });

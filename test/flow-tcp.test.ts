@@ -102,6 +102,25 @@ describe('TCP in-order delivery', () => {
   });
 });
 
+describe('TCP over IPv6', () => {
+  it('tracks both directions and formats the addresses', () => {
+    const handler = new RecordingHandler();
+    const table = new FlowTable(handler);
+    const conv = new TcpConversation({ ip: '2001:db8:1::25', port: 51000 }, { ip: '2001:db8:ffff::1', port: 14444 });
+    let ts = T0;
+    for (const pkt of [...handshake(conv), conv.data(1, 0, 'job'), conv.data(0, 5, 'ubmit'), conv.data(0, 0, 'sub-su')]) {
+      table.process(pkt, (ts += 5));
+    }
+    const flow = handler.onlyFlow();
+    expect(flow.ipVersion).toBe(6);
+    expect(flow.addr).toEqual(['2001:db8:1::25', '2001:db8:ffff::1']);
+    expect(flow.port).toEqual([51000, 14444]);
+    expect(handler.text(flow, 0)).toBe('sub-submit');
+    expect(handler.text(flow, 1)).toBe('job');
+    expect(table.stats.retransmittedBytes).toBe(1);
+  });
+});
+
 describe('TCP retransmissions and reordering', () => {
   it('drops exact retransmissions and trims partial overlaps', () => {
     const { handler, table, conv, feed } = setup();

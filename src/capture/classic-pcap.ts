@@ -12,10 +12,15 @@ const MIN_RECORD_LIMIT = 65535;
  * bytes, an original length between that and MAX_PLAUSIBLE_WIRE, a sub-second field below
  * one second, and (once any record was read) a timestamp within RESYNC_TIME_WINDOW seconds
  * of the last good record. It is accepted only if the header right after it is plausible by
- * the same rule, or the input ends before another full header.
+ * the same rule, or the input ends before another full header. At the end of the input, a
+ * record running past the end counts as damaged rather than truncated when an acceptable
+ * header starts inside the bytes it claimed.
  */
 const MAX_PLAUSIBLE_WIRE = 16 * 1024 * 1024;
 const RESYNC_TIME_WINDOW = 86_400;
+/** Verdicts of judge(); a positive verdict is the lookahead it still needs. */
+const ACCEPT = 0;
+const REJECT = -1;
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -111,11 +116,16 @@ export class ClassicPcapParser implements RecordParser {
       const captured = u32(buf, p + 8, le);
       const original = u32(buf, p + 12, le);
       if (captured > limit || original < captured || fraction >= fractionLimit) {
-        p = this.startResync(p, seconds, fraction, captured, original);
+        p = this.startResync(p, seconds, describeDamage(captured, original, fraction, limit));
         continue;
       }
       const total = RECORD_HEADER_BYTES + captured;
       if (available < total) {
+        // At the very end, a good record inside the remainder means this header lied about its length.
+        if (eof && this.recordFollows(buf, p + 1, end)) {
+          p = this.startResync(p, seconds, `captured length ${captured} runs past the end of the input`);
+          continue;
+        }
         this.need = total;
         break;
       }
@@ -152,14 +162,8 @@ export class ClassicPcapParser implements RecordParser {
     return p;
   }
 
-  private startResync(p: number, seconds: number, fraction: number, captured: number, original: number): number {
+  private startResync(p: number, seconds: number, reason: string): number {
     const stats = this.stats;
-    const reason =
-      captured > this.recordLimit
-        ? `captured length ${captured} exceeds the limit of ${this.recordLimit}`
-        : original < captured
-          ? `original length ${original} is below captured length ${captured}`
-          : `sub-second field ${fraction} is out of range`;
     stats.corruptRecords++;
     stats.resyncs++;
     addWarning(stats, `corrupt record header at offset ${this.base + p} (time ${seconds}): ${reason}`);
@@ -172,21 +176,13 @@ export class ClassicPcapParser implements RecordParser {
   /** Looks for the next acceptable record header from p (see the resync rule above). */
   private scan(buf: Buffer, p: number, end: number, eof: boolean): number {
     const from = p;
-    const le = this.littleEndian;
-    const limit = this.recordLimit;
     for (const last = end - RECORD_HEADER_BYTES; p <= last; p++) {
-      // Cheap length test first: most garbage positions fail it.
-      const captured = u32(buf, p + 8, le);
-      if (captured === 0 || captured > limit || !this.plausible(buf, p)) continue;
-      const next = p + RECORD_HEADER_BYTES + captured;
-      if (end - next >= RECORD_HEADER_BYTES) {
-        if (!this.plausible(buf, next)) continue;
-      } else if (!eof) {
-        this.need = next + RECORD_HEADER_BYTES - p;
+      const verdict = this.judge(buf, p, end, eof);
+      if (verdict === REJECT) continue;
+      if (verdict !== ACCEPT) {
+        this.need = verdict;
         this.stats.skippedBytes += p - from;
         return p;
-      } else if (next > end) {
-        continue;
       }
       this.resyncing = false;
       this.stats.skippedBytes += p - from;
@@ -199,6 +195,26 @@ export class ClassicPcapParser implements RecordParser {
     return p;
   }
 
+  /** Whether an acceptable record header starts anywhere in buf[from, end) at the end of input. */
+  private recordFollows(buf: Buffer, from: number, end: number): boolean {
+    for (let q = from; q <= end - RECORD_HEADER_BYTES; q++) if (this.judge(buf, q, end, true) === ACCEPT) return true;
+    return false;
+  }
+
+  /**
+   * Applies the resync rule to a candidate header at q: ACCEPT, REJECT, or (before the end of
+   * input) the number of bytes from q needed to decide.
+   */
+  private judge(buf: Buffer, q: number, end: number, eof: boolean): number {
+    // Cheap length test first: most garbage positions fail it.
+    const captured = u32(buf, q + 8, this.littleEndian);
+    if (captured === 0 || captured > this.recordLimit || !this.plausible(buf, q)) return REJECT;
+    const next = q + RECORD_HEADER_BYTES + captured;
+    if (end - next >= RECORD_HEADER_BYTES) return this.plausible(buf, next) ? ACCEPT : REJECT;
+    if (!eof) return next + RECORD_HEADER_BYTES - q;
+    return next <= end ? ACCEPT : REJECT;
+  }
+
   private plausible(buf: Buffer, p: number): boolean {
     const le = this.littleEndian;
     const captured = u32(buf, p + 8, le);
@@ -207,4 +223,10 @@ export class ClassicPcapParser implements RecordParser {
     if (u32(buf, p + 4, le) >= this.fractionLimit) return false;
     return this.lastSeconds < 0 || Math.abs(u32(buf, p, le) - this.lastSeconds) <= RESYNC_TIME_WINDOW;
   }
+}
+
+function describeDamage(captured: number, original: number, fraction: number, limit: number): string {
+  if (captured > limit) return `captured length ${captured} exceeds the limit of ${limit}`;
+  if (original < captured) return `original length ${original} is below captured length ${captured}`;
+  return `sub-second field ${fraction} is out of range`;
 }

@@ -31,6 +31,9 @@ const OPTION_END = 0;
 const OPTION_TSRESOL = 9;
 const OPTION_TSOFFSET = 14;
 const DEFAULT_TSRESOL = 6;
+/** Verdicts of judge(); a positive verdict is the lookahead it still needs. */
+const ACCEPT = 0;
+const REJECT = -1;
 
 interface CaptureInterface {
   linkType: number;
@@ -131,6 +134,11 @@ export class PcapngParser implements RecordParser {
         continue;
       }
       if (available < length) {
+        // At the very end, a good block inside the remainder means this length was a lie.
+        if (eof && this.blockFollows(buf, p + 1, end)) {
+          p = this.startResync(p, `block of type ${type} with length ${length} runs past the end of the input`);
+          continue;
+        }
         this.need = length;
         break;
       }
@@ -276,28 +284,20 @@ export class PcapngParser implements RecordParser {
   /**
    * Resync rule: the next offset holding a known block type whose leading and trailing
    * lengths agree (and fit the packet-block limit). Blocks are 4-byte aligned only relative
-   * to an intact section, so the scan moves one byte at a time.
+   * to an intact section, so the scan moves one byte at a time. At the end of the input a
+   * block running past the end is damaged, not truncated, if an acceptable block starts
+   * inside it.
    */
   private scan(buf: Buffer, p: number, end: number, eof: boolean): number {
     const from = p;
-    for (; end - p >= FRAMING_BYTES; p++) {
-      let le = this.littleEndian;
-      const type = u32(buf, p, le);
-      if (!isKnownBlock(type)) continue;
-      if (type === SECTION_HEADER_BLOCK) {
-        const order = this.sectionByteOrder(buf, p);
-        if (order === null) continue;
-        le = order;
-      }
-      const length = u32(buf, p + 4, le);
-      if (length < FRAMING_BYTES || (length & 3) !== 0 || length > this.packetBlockLimit) continue;
-      if (end - p < length) {
-        if (eof) continue;
-        this.need = length;
+    for (const last = end - FRAMING_BYTES; p <= last; p++) {
+      const verdict = this.judge(buf, p, end, eof);
+      if (verdict === REJECT) continue;
+      if (verdict !== ACCEPT) {
+        this.need = verdict;
         this.stats.skippedBytes += p - from;
         return p;
       }
-      if (u32(buf, p + length - 4, le) !== length) continue;
       this.resyncing = false;
       this.stats.skippedBytes += p - from;
       addWarning(this.stats, `resynchronised at offset ${this.base + p} after skipping ${this.base + p - this.resyncStart} bytes`);
@@ -307,5 +307,30 @@ export class PcapngParser implements RecordParser {
     else this.need = FRAMING_BYTES;
     this.stats.skippedBytes += p - from;
     return p;
+  }
+
+  /** Whether an acceptable block starts anywhere in buf[from, end) at the end of input. */
+  private blockFollows(buf: Buffer, from: number, end: number): boolean {
+    for (let q = from; q <= end - FRAMING_BYTES; q++) if (this.judge(buf, q, end, true) === ACCEPT) return true;
+    return false;
+  }
+
+  /**
+   * Applies the resync rule to a candidate block at q: ACCEPT, REJECT, or (before the end of
+   * input) the number of bytes from q needed to decide.
+   */
+  private judge(buf: Buffer, q: number, end: number, eof: boolean): number {
+    let le = this.littleEndian;
+    const type = u32(buf, q, le);
+    if (!isKnownBlock(type)) return REJECT;
+    if (type === SECTION_HEADER_BLOCK) {
+      const order = this.sectionByteOrder(buf, q);
+      if (order === null) return REJECT;
+      le = order;
+    }
+    const length = u32(buf, q + 4, le);
+    if (length < FRAMING_BYTES || (length & 3) !== 0 || length > this.packetBlockLimit) return REJECT;
+    if (end - q < length) return eof ? REJECT : length;
+    return u32(buf, q + length - 4, le) === length ? ACCEPT : REJECT;
   }
 }

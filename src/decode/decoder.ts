@@ -1,3 +1,4 @@
+import { readU16, readU16LE, readU32, readU32LE } from './bytes.js';
 import * as C from './constants.js';
 import { FragmentReassembler } from './reassembly.js';
 import {
@@ -18,7 +19,7 @@ export interface DecoderOptions {
   maxFragmentBytes?: number;
   /** Capture-time limit for completing a fragmented datagram (default 30 s). */
   fragmentTimeoutMicros?: number;
-  /** Tunnel layers stripped from one packet before it counts as malformed (default 4). */
+  /** Tunnel layers stripped from one packet before it counts as malformed (default 4, at most 64). */
   maxTunnelDepth?: number;
 }
 
@@ -32,6 +33,7 @@ const TCP_MIN_HEADER = 20;
 const UDP_HEADER = 8;
 const IPV4_MORE_FRAGMENTS = 0x2000;
 const IPV4_FRAGMENT_OFFSET = 0x1fff;
+const MAX_TUNNEL_DEPTH_LIMIT = 64;
 
 /**
  * Turns captured frames into DecodedPackets: link layer, VLAN/MPLS/PPPoE, IPv4/IPv6 with
@@ -48,6 +50,10 @@ export class Decoder {
 
   constructor(opts: DecoderOptions = {}) {
     this.maxTunnelDepth = nonNegativeInteger(opts.maxTunnelDepth, 4, 'maxTunnelDepth');
+    // Each layer costs a few stack frames; real networks never nest anywhere near this.
+    if (this.maxTunnelDepth > MAX_TUNNEL_DEPTH_LIMIT) {
+      throw new RangeError(`Decoder: maxTunnelDepth must be at most ${MAX_TUNNEL_DEPTH_LIMIT}`);
+    }
     this.fragments = new FragmentReassembler(
       {
         maxDatagrams: nonNegativeInteger(opts.maxFragmentDatagrams, 1024, 'maxFragmentDatagrams'),
@@ -107,17 +113,17 @@ export class Decoder {
       case C.LINKTYPE_LOOP: {
         if (end - off < 4) return this.malformed();
         // NULL stores the family in the capturing host's byte order, LOOP in network order.
-        const networkOrder = buf.readUInt32BE(off);
-        const hostOrder = buf.readUInt32LE(off);
+        const networkOrder = readU32(buf, off);
+        const hostOrder = readU32LE(buf, off);
         const family = linkType === C.LINKTYPE_LOOP || (hostOrder & 0xffff0000) !== 0 ? networkOrder : hostOrder;
         return this.decodeAddressFamily(family, buf, off + 4, end, out);
       }
       case C.LINKTYPE_LINUX_SLL:
         if (end - off < SLL_HEADER) return this.malformed();
-        return this.decodeEtherPayload(buf.readUInt16BE(off + 14), buf, off + SLL_HEADER, end, out, true);
+        return this.decodeEtherPayload(readU16(buf, off + 14), buf, off + SLL_HEADER, end, out, true);
       case C.LINKTYPE_LINUX_SLL2:
         if (end - off < SLL2_HEADER) return this.malformed();
-        return this.decodeEtherPayload(buf.readUInt16BE(off), buf, off + SLL2_HEADER, end, out, true);
+        return this.decodeEtherPayload(readU16(buf, off), buf, off + SLL2_HEADER, end, out, true);
       case C.LINKTYPE_PPP_HDLC:
         // Captures of this type may hold Cisco HDLC (address 0x0F or 0x8F) instead of PPP.
         if (end - off >= 2 && (buf[off] === 0x0f || buf[off] === 0x8f) && buf[off + 1] === 0) {
@@ -152,14 +158,14 @@ export class Decoder {
   /** PPI: a little-endian header naming the link type of what follows (never PPI again). */
   private decodePpi(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off < PPI_MIN_HEADER) return this.malformed();
-    const headerLength = buf.readUInt16LE(off + 2);
+    const headerLength = readU16LE(buf, off + 2);
     if (headerLength < PPI_MIN_HEADER || headerLength > end - off) return this.malformed();
-    return this.decodeLink(buf.readUInt32LE(off + 4), buf, off + headerLength, end, out, false);
+    return this.decodeLink(readU32LE(buf, off + 4), buf, off + headerLength, end, out, false);
   }
 
   private decodeEthernet(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off < ETHERNET_HEADER) return this.malformed();
-    return this.decodeEtherPayload(buf.readUInt16BE(off + 12), buf, off + ETHERNET_HEADER, end, out, true);
+    return this.decodeEtherPayload(readU16(buf, off + 12), buf, off + ETHERNET_HEADER, end, out, true);
   }
 
   /** What follows an EtherType field: VLAN tags (any depth), then IP, MPLS, PPPoE or LLC/SNAP. */
@@ -174,8 +180,8 @@ export class Decoder {
     let type = etherType;
     while (type === C.ETHERTYPE_VLAN || type === C.ETHERTYPE_QINQ || type === C.ETHERTYPE_QINQ_OLD) {
       if (end - off < 4) return this.malformed();
-      if (out.vlanId < 0) out.vlanId = buf.readUInt16BE(off) & 0x0fff;
-      type = buf.readUInt16BE(off + 2);
+      if (out.vlanId < 0) out.vlanId = readU16(buf, off) & 0x0fff;
+      type = readU16(buf, off + 2);
       off += 4;
     }
     switch (type) {
@@ -197,7 +203,7 @@ export class Decoder {
   /** 802.3 length field: only LLC/SNAP with an EtherType inside can carry IP. */
   private decodeLlcSnap(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off >= 8 && buf[off] === 0xaa && buf[off + 1] === 0xaa && buf[off + 2] === 0x03) {
-      return this.decodeEtherPayload(buf.readUInt16BE(off + 6), buf, off + 8, end, out, false);
+      return this.decodeEtherPayload(readU16(buf, off + 6), buf, off + 8, end, out, false);
     }
     this.stats.nonIp++;
     return false;
@@ -231,7 +237,7 @@ export class Decoder {
     if (end - off < 8) return this.malformed();
     // Version 1, type 1, code 0 (session data); the length field bounds the PPP frame.
     if (buf[off] !== 0x11 || buf[off + 1] !== 0x00) return this.malformed();
-    const pppLength = buf.readUInt16BE(off + 4);
+    const pppLength = readU16(buf, off + 4);
     if (pppLength > end - off - 6) return this.malformed();
     return this.decodePpp(buf, off + 6, off + 6 + pppLength, out);
   }
@@ -245,7 +251,7 @@ export class Decoder {
       off += 1;
     } else {
       if (end - off < 2) return this.malformed();
-      protocol = buf.readUInt16BE(off);
+      protocol = readU16(buf, off);
       off += 2;
     }
     switch (protocol) {
@@ -264,7 +270,7 @@ export class Decoder {
   /** Cisco HDLC: address, control, then an EtherType. */
   private decodeCiscoHdlc(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off < 4) return this.malformed();
-    return this.decodeEtherPayload(buf.readUInt16BE(off + 2), buf, off + 4, end, out, false);
+    return this.decodeEtherPayload(readU16(buf, off + 2), buf, off + 4, end, out, false);
   }
 
   /** Raw IP: the version nibble decides. */
@@ -281,7 +287,7 @@ export class Decoder {
     const versionIhl = buf[off];
     const headerLength = (versionIhl & 0x0f) * 4;
     if (versionIhl >> 4 !== 4 || headerLength < IPV4_MIN_HEADER) return this.malformed();
-    let totalLength = buf.readUInt16BE(off + 2);
+    let totalLength = readU16(buf, off + 2);
     // Zero comes from TSO on the capturing host: the packet then runs to the end of the frame.
     if (totalLength === 0) totalLength = end - off;
     if (totalLength < headerLength || totalLength > end - off) return this.malformed();
@@ -289,23 +295,23 @@ export class Decoder {
     out.ipVersion = 4;
     const src = out.src;
     const dst = out.dst;
-    src[0] = buf.readUInt32BE(off + 12);
+    src[0] = readU32(buf, off + 12);
     src[1] = 0;
     src[2] = 0;
     src[3] = 0;
-    dst[0] = buf.readUInt32BE(off + 16);
+    dst[0] = readU32(buf, off + 16);
     dst[1] = 0;
     dst[2] = 0;
     dst[3] = 0;
     const protocol = buf[off + 9];
     const payloadEnd = off + totalLength;
 
-    const fragmentField = buf.readUInt16BE(off + 6);
+    const fragmentField = readU16(buf, off + 6);
     if ((fragmentField & (IPV4_MORE_FRAGMENTS | IPV4_FRAGMENT_OFFSET)) === 0) {
       return this.decodeIpPayload(protocol, buf, off + headerLength, payloadEnd, out, true);
     }
     // RFC 791 identifies a datagram by source, destination, protocol and identification.
-    const key = `4 ${src[0]} ${dst[0]} ${protocol} ${buf.readUInt16BE(off + 4)}`;
+    const key = `4 ${src[0]} ${dst[0]} ${protocol} ${readU16(buf, off + 4)}`;
     const whole = this.fragments.add(
       key,
       this.tsMicros,
@@ -323,7 +329,7 @@ export class Decoder {
 
   private decodeIpv6(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off < IPV6_HEADER || buf[off] >> 4 !== 6) return this.malformed();
-    const payloadLength = buf.readUInt16BE(off + 4);
+    const payloadLength = readU16(buf, off + 4);
     const nextHeader = buf[off + 6];
     let payloadEnd = off + IPV6_HEADER + payloadLength;
     if (payloadLength === 0 && nextHeader === C.IPPROTO_HOPOPTS) {
@@ -336,8 +342,8 @@ export class Decoder {
     const src = out.src;
     const dst = out.dst;
     for (let i = 0; i < 4; i++) {
-      src[i] = buf.readUInt32BE(off + 8 + i * 4);
-      dst[i] = buf.readUInt32BE(off + 24 + i * 4);
+      src[i] = readU32(buf, off + 8 + i * 4);
+      dst[i] = readU32(buf, off + 24 + i * 4);
     }
     return this.decodeIpPayload(nextHeader, buf, off + IPV6_HEADER, payloadEnd, out, true);
   }
@@ -389,7 +395,7 @@ export class Decoder {
         case C.IPPROTO_FRAGMENT: {
           if (out.ipVersion !== 6) break;
           if (end - off < 8) return this.malformed();
-          const fragmentField = buf.readUInt16BE(off + 2);
+          const fragmentField = readU16(buf, off + 2);
           const fragOffset = fragmentField & 0xfff8;
           const moreFragments = (fragmentField & 0x0001) !== 0;
           protocol = buf[off];
@@ -401,7 +407,7 @@ export class Decoder {
           if (!allowFragment) return this.malformed();
           const src = out.src;
           const dst = out.dst;
-          const key = `6 ${src[0]} ${src[1]} ${src[2]} ${src[3]} ${dst[0]} ${dst[1]} ${dst[2]} ${dst[3]} ${buf.readUInt32BE(off + 4)}`;
+          const key = `6 ${src[0]} ${src[1]} ${src[2]} ${src[3]} ${dst[0]} ${dst[1]} ${dst[2]} ${dst[3]} ${readU32(buf, off + 4)}`;
           const whole = this.fragments.add(key, this.tsMicros, fragOffset, moreFragments, protocol, true, buf, off + 8, end);
           if (whole === null) return false;
           buf = whole;
@@ -424,10 +430,10 @@ export class Decoder {
     const headerLength = (buf[off + 12] >> 4) * 4;
     if (headerLength < TCP_MIN_HEADER || headerLength > end - off) return this.malformed();
     out.protocol = IPPROTO_TCP;
-    out.srcPort = buf.readUInt16BE(off);
-    out.dstPort = buf.readUInt16BE(off + 2);
-    out.seq = buf.readUInt32BE(off + 4);
-    out.ack = buf.readUInt32BE(off + 8);
+    out.srcPort = readU16(buf, off);
+    out.dstPort = readU16(buf, off + 2);
+    out.seq = readU32(buf, off + 4);
+    out.ack = readU32(buf, off + 8);
     out.tcpFlags = buf[off + 13];
     out.buf = buf;
     out.payloadOffset = off + headerLength;
@@ -437,13 +443,13 @@ export class Decoder {
 
   private decodeUdp(buf: Buffer, off: number, end: number, out: DecodedPacket): boolean {
     if (end - off < UDP_HEADER) return this.malformed();
-    let udpLength = buf.readUInt16BE(off + 4);
+    let udpLength = readU16(buf, off + 4);
     // IPv6 jumbograms carry UDP length 0 (RFC 2675).
     if (udpLength === 0 && out.ipVersion === 6) udpLength = end - off;
     if (udpLength < UDP_HEADER || udpLength > end - off) return this.malformed();
     const udpEnd = off + udpLength;
-    const srcPort = buf.readUInt16BE(off);
-    const dstPort = buf.readUInt16BE(off + 2);
+    const srcPort = readU16(buf, off);
+    const dstPort = readU16(buf, off + 2);
     const payload = off + UDP_HEADER;
 
     // Tunnels are taken only when their header parses; otherwise this is plain UDP.
@@ -454,7 +460,7 @@ export class Decoder {
       const inner = geneveInnerOffset(buf, payload, udpEnd);
       if (inner >= 0) {
         if (!this.enterTunnel(out)) return false;
-        const protocol = buf.readUInt16BE(payload + 2);
+        const protocol = readU16(buf, payload + 2);
         return protocol === C.GRE_TRANSPARENT_ETHERNET
           ? this.decodeEthernet(buf, inner, udpEnd, out)
           : this.decodeEtherPayload(protocol, buf, inner, udpEnd, out, false);
@@ -462,7 +468,7 @@ export class Decoder {
     } else if (dstPort === C.PORT_GTPU || srcPort === C.PORT_GTPU) {
       const inner = gtpuInnerOffset(buf, payload, udpEnd);
       if (inner >= 0) {
-        const messageEnd = payload + 8 + buf.readUInt16BE(payload + 2);
+        const messageEnd = payload + 8 + readU16(buf, payload + 2);
         return this.enterTunnel(out) && this.decodeIp(buf, inner, messageEnd, out);
       }
     }
@@ -480,8 +486,8 @@ export class Decoder {
     const headerLength = greHeaderLength(buf, off, end);
     if (headerLength < 0) return this.malformed();
     if (!this.enterTunnel(out)) return false;
-    const flags = buf.readUInt16BE(off);
-    const protocol = buf.readUInt16BE(off + 2);
+    const flags = readU16(buf, off);
+    const protocol = readU16(buf, off + 2);
     const inner = off + headerLength;
     switch (protocol) {
       case C.GRE_TRANSPARENT_ETHERNET:

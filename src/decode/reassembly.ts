@@ -110,7 +110,11 @@ export class FragmentReassembler {
 
     let datagram = this.pending.get(key);
     if (datagram === undefined) {
-      if (this.pending.size >= this.limits.maxDatagrams) this.dropOldestExcept(null);
+      // With a limit of 0 there is nothing to push out: reassembly is off.
+      if (this.pending.size >= this.limits.maxDatagrams && !this.dropOldestExcept(null)) {
+        this.stats.fragmentsDropped++;
+        return null;
+      }
       datagram = new PendingDatagram(key, tsMicros);
       this.pending.set(key, datagram);
       this.nextExpiryMicros = Math.min(this.nextExpiryMicros, tsMicros + this.limits.timeoutMicros);

@@ -4,6 +4,7 @@
  * They only look: committing to decapsulation is the decoder's job. UDP-carried tunnels
  * are checked strictly because a port number alone proves nothing.
  */
+import { readU16 } from './bytes.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, GRE_TRANSPARENT_ETHERNET } from './constants.js';
 
 const ETHERNET_HEADER = 14;
@@ -18,7 +19,7 @@ export const GRE_ACK = 0x0080;
 /** Length of the GRE header at `off` including optional fields, or -1. */
 export function greHeaderLength(buf: Buffer, off: number, end: number): number {
   if (end - off < 4) return -1;
-  const flags = buf.readUInt16BE(off);
+  const flags = readU16(buf, off);
   let length = 4;
   switch (flags & 0x7) {
     case 0:
@@ -30,7 +31,7 @@ export function greHeaderLength(buf: Buffer, off: number, end: number): number {
         // RFC 1701 source route entries, closed by one with family 0 and length 0.
         for (;;) {
           if (end - off - length < 4) return -1;
-          const family = buf.readUInt16BE(off + length);
+          const family = readU16(buf, off + length);
           const entryLength = buf[off + length + 3];
           length += 4 + entryLength;
           if (family === 0 && entryLength === 0) break;
@@ -74,7 +75,7 @@ export function geneveInnerOffset(buf: Buffer, off: number, end: number): number
   if (end - off < 8 || buf[off] >> 6 !== 0) return -1;
   const inner = off + 8 + (buf[off] & 0x3f) * 4;
   if (inner >= end) return -1;
-  const protocol = buf.readUInt16BE(off + 2);
+  const protocol = readU16(buf, off + 2);
   if (protocol !== GRE_TRANSPARENT_ETHERNET && protocol !== ETHERTYPE_IPV4 && protocol !== ETHERTYPE_IPV6) return -1;
   return inner;
 }
@@ -89,13 +90,13 @@ const GTP_G_PDU = 0xff;
 /**
  * GTP-U (3GPP TS 29.281) G-PDU carrying IP: version 1, PT set, message type 0xFF, a length
  * that fits, the optional 4-byte field when any of E/S/PN is set, the extension header
- * chain when E is set, and an IPv4/IPv6 first nibble where the user packet starts.
+ * chain when E is set, and an IPv4/IPv6 header where the user packet starts.
  */
 export function gtpuInnerOffset(buf: Buffer, off: number, end: number): number {
   if (end - off < 8) return -1;
   const flags = buf[off];
   if (flags >> 5 !== GTP_VERSION_1 || (flags & GTP_PT) === 0 || buf[off + 1] !== GTP_G_PDU) return -1;
-  const messageEnd = off + 8 + buf.readUInt16BE(off + 2);
+  const messageEnd = off + 8 + readU16(buf, off + 2);
   if (messageEnd > end) return -1;
   let inner = off + 8;
   if ((flags & (GTP_E | GTP_S | GTP_PN)) !== 0) {
@@ -113,7 +114,9 @@ export function gtpuInnerOffset(buf: Buffer, off: number, end: number): number {
       }
     }
   }
-  if (inner >= messageEnd) return -1;
-  const version = buf[inner] >> 4;
-  return version === 4 || version === 6 ? inner : -1;
+  // The version nibble alone is a weak hint: also demand room for that version's header.
+  const version = inner < messageEnd ? buf[inner] >> 4 : 0;
+  if (version === 4) return messageEnd - inner >= 20 ? inner : -1;
+  if (version === 6) return messageEnd - inner >= 40 ? inner : -1;
+  return -1;
 }

@@ -3,44 +3,36 @@ import type { DecodedPacket } from '../decode/types.js';
 /*
  * Symmetric 5-tuple hash: each endpoint (address words + port) is hashed on its own and the
  * two results are combined in sorted order, so both directions of a flow get the same value
- * without building a canonical key. Murmur3-style mixing keeps it cheap and well spread
- * (the low bits index the flow table, the whole value shards flows across workers).
+ * without building a canonical key. The endpoint hashes are independent (the CPU computes
+ * them in parallel); one final avalanche spreads the low bits that index the flow table.
+ *
+ * Values stay signed 32-bit inside the hot path: V8 keeps those unboxed, while unsigned
+ * values of 2^31 and above become heap numbers.
  */
 
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-
-function mixWord(h: number, word: number): number {
-  let k = Math.imul(word, C1);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, C2);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function avalanche(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 function endpointHash(words: Uint32Array, wordCount: number, port: number): number {
-  let h = mixWord(0x2545f491, port);
-  for (let i = 0; i < wordCount; i++) h = mixWord(h, words[i]!);
-  return avalanche(h);
+  let h = Math.imul(port ^ 0x2545f491, 0x9e3779b1);
+  for (let i = 0; i < wordCount; i++) {
+    h = Math.imul(h ^ words[i]!, 0x85ebca6b);
+    h ^= h >>> 16;
+  }
+  return h;
+}
+
+/** Signed 32-bit form of symmetricFlowHash, used by the flow table. */
+export function flowHash32(pkt: DecodedPacket): number {
+  const wordCount = pkt.ipVersion === 6 ? 4 : 1;
+  const a = endpointHash(pkt.src, wordCount, pkt.srcPort);
+  const b = endpointHash(pkt.dst, wordCount, pkt.dstPort);
+  let h = Math.imul((a < b ? a : b) ^ ((pkt.ipVersion << 8) | pkt.protocol), 0xcc9e2d51);
+  h = (h ^ (h >>> 15)) + (a < b ? b : a);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** Unsigned 32-bit hash of the flow tuple, equal for both directions. IPv4 packets use
  *  only the first address word (the decoder may leave stale values in the others). */
 export function symmetricFlowHash(pkt: DecodedPacket): number {
-  const wordCount = pkt.ipVersion === 6 ? 4 : 1;
-  const a = endpointHash(pkt.src, wordCount, pkt.srcPort);
-  const b = endpointHash(pkt.dst, wordCount, pkt.dstPort);
-  let h = mixWord((pkt.ipVersion << 8) | pkt.protocol, a < b ? a : b);
-  h = mixWord(h, a < b ? b : a);
-  return avalanche(h);
+  return flowHash32(pkt) >>> 0;
 }

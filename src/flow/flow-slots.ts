@@ -1,12 +1,16 @@
 import type { DecodedPacket } from '../decode/types.js';
+import { AddressTextCache } from './address-text.js';
 import type { ReorderBuffer } from './reorder-buffer.js';
-import type { Flow } from './types.js';
+import { Flow } from './types.js';
 
 /*
- * Storage for the flow table, struct-of-arrays style: per-flow keys, hash chains, LRU links
- * and TCP sequence state live in typed arrays indexed by slot, so a flow costs its Flow
- * object plus roughly 90 bytes here, and lookups touch no per-packet garbage. Arrays start
- * small and double up to the table's maximum.
+ * Storage for the flow table, struct-of-arrays style: keys, hash chains, recency links,
+ * timestamps and TCP sequence state live in typed arrays indexed by slot (about 120 bytes
+ * per flow), so lookups create no garbage and a flood of handshakes stays cheap.
+ *
+ * The Flow object the handler sees (≈ 300 bytes with its arrays and address strings) is
+ * built only when first needed: when the flow carries payload or a callback is due. Until
+ * then its packet counts are kept here. Arrays start small and double up to the maximum.
  */
 
 /** Recency lists. Flows that never carried payload are kept apart so that eviction can take
@@ -20,55 +24,60 @@ export const LIST_CLOSED = 4;
 export const LIST_COUNT = 5;
 const NO_LIST = 255;
 
+/** Per-direction state bits (dirState, indexed slot * 2 + direction). */
+export const DIR_SEQ_KNOWN = 1;
+export const DIR_FIN_SEEN = 2;
+export const DIR_DATA_SEEN = 4;
+/** Out-of-order data is held in `reorderBuffers` (checked before any Map lookup). */
+const DIR_HAS_REORDER = 8;
+
+/** Per-slot flag bits. */
+const SLOT_SAW_SYN = 1;
+
 const INITIAL_CAPACITY = 1024;
 /** Side 0 address words, then side 1 (IPv4 uses the first word of each). */
 const WORDS_PER_SLOT = 8;
 
 export class FlowSlots {
-  capacity: number;
+  capacity = 0;
   /** Slots in use (live flows and tombstones). */
   used = 0;
-  /** Next expected sequence number and DirectionState bits, indexed slot * 2 + direction. */
-  nextSeq: Uint32Array;
-  dirState: Uint8Array;
-  /** The Flow of each used slot. */
-  readonly flows: (Flow | null)[];
-  /** Out-of-order data, indexed slot * 2 + direction; null while there is none. */
-  readonly reorder: (ReorderBuffer | null)[];
+  /** Next expected sequence number and DIR_* bits, indexed slot * 2 + direction. */
+  nextSeq = new Uint32Array(0);
+  dirState = new Uint8Array(0);
+  /** Capture time of the latest packet (for tombstones: of the closing packet). */
+  lastSeen = new Float64Array(0);
+  /** Flow objects, once built (null before, and again once the flow has ended). */
+  readonly flows: (Flow | null)[] = [];
+
   private readonly heads = new Int32Array(LIST_COUNT).fill(-1);
   private readonly tails = new Int32Array(LIST_COUNT).fill(-1);
-
-  private mask: number;
-  private buckets: Int32Array;
-  private hashes: Uint32Array;
-  private chain: Int32Array;
-  private keyWords: Uint32Array;
+  private mask = 0;
+  private buckets = new Int32Array(0);
+  private hashes = new Int32Array(0);
+  private chain = new Int32Array(0);
+  private keyWords = new Uint32Array(0);
   /** Side 0 port, side 1 port. */
-  private keyPorts: Uint16Array;
+  private keyPorts = new Uint16Array(0);
   /** ipVersion << 8 | protocol. */
-  private keyKind: Uint16Array;
-  private listOf: Uint8Array;
-  private prev: Int32Array;
-  /** LRU successor; for free slots, the next free slot. */
-  private next: Int32Array;
+  private keyKind = new Uint16Array(0);
+  private listOf = new Uint8Array(0);
+  private prev = new Int32Array(0);
+  /** Recency successor; for free slots, the next free slot. */
+  private next = new Int32Array(0);
   private freeHead = -1;
+  private flowIds = new Float64Array(0);
+  private firstSeen = new Float64Array(0);
+  /** Packets per direction while the Flow object is not built (payload-less by then). */
+  private quietPackets = new Float64Array(0);
+  private slotFlags = new Uint8Array(0);
+  /** Capture second at which the slot last moved within its recency list. */
+  private movedSecond = new Uint32Array(0);
+  private readonly reorderBuffers = new Map<number, ReorderBuffer>();
+  private readonly addressText = new AddressTextCache();
+  private nextFlowId = 1;
 
   constructor(readonly maxCapacity: number) {
-    this.capacity = 0;
-    this.mask = 0;
-    this.buckets = new Int32Array(0);
-    this.hashes = new Uint32Array(0);
-    this.chain = new Int32Array(0);
-    this.keyWords = new Uint32Array(0);
-    this.keyPorts = new Uint16Array(0);
-    this.keyKind = new Uint16Array(0);
-    this.listOf = new Uint8Array(0);
-    this.prev = new Int32Array(0);
-    this.next = new Int32Array(0);
-    this.nextSeq = new Uint32Array(0);
-    this.dirState = new Uint8Array(0);
-    this.flows = [];
-    this.reorder = [];
     this.grow(Math.min(maxCapacity, INITIAL_CAPACITY));
   }
 
@@ -81,26 +90,27 @@ export class FlowSlots {
    *  or -1. */
   find(pkt: DecodedPacket, hash: number): number {
     const kind = (pkt.ipVersion << 8) | pkt.protocol;
-    const wordCount = pkt.ipVersion === 6 ? 4 : 1;
     const { srcPort, dstPort, src, dst } = pkt;
+    const words = this.keyWords;
     for (let slot = this.buckets[hash & this.mask]!; slot >= 0; slot = this.chain[slot]!) {
       if (this.hashes[slot] !== hash || this.keyKind[slot] !== kind) continue;
       const port0 = this.keyPorts[slot * 2]!;
       const port1 = this.keyPorts[slot * 2 + 1]!;
       const side0 = slot * WORDS_PER_SLOT;
       const side1 = side0 + 4;
-      if (srcPort === port0 && dstPort === port1 && this.sameWords(side0, src, wordCount) && this.sameWords(side1, dst, wordCount)) {
-        return slot << 1;
-      }
-      if (srcPort === port1 && dstPort === port0 && this.sameWords(side1, src, wordCount) && this.sameWords(side0, dst, wordCount)) {
-        return (slot << 1) | 1;
+      if (kind >>> 8 === 4) {
+        if (srcPort === port0 && dstPort === port1 && words[side0] === src[0] && words[side1] === dst[0]) return slot << 1;
+        if (srcPort === port1 && dstPort === port0 && words[side1] === src[0] && words[side0] === dst[0]) return (slot << 1) | 1;
+      } else {
+        if (srcPort === port0 && dstPort === port1 && this.sameIpv6(side0, src) && this.sameIpv6(side1, dst)) return slot << 1;
+        if (srcPort === port1 && dstPort === port0 && this.sameIpv6(side1, src) && this.sameIpv6(side0, dst)) return (slot << 1) | 1;
       }
     }
     return -1;
   }
 
   /** Takes a free slot for the packet's tuple (the caller checks `full` first). */
-  allocate(pkt: DecodedPacket, hash: number, sourceIsSide0: boolean, flow: Flow, list: number): number {
+  allocate(pkt: DecodedPacket, hash: number, sourceIsSide0: boolean, tsMicros: number, list: number): number {
     if (this.freeHead < 0) this.grow(Math.min(this.maxCapacity, this.capacity * 2));
     const slot = this.freeHead;
     if (slot < 0) throw new Error('flow slots exhausted');
@@ -123,16 +133,22 @@ export class FlowSlots {
     this.chain[slot] = this.buckets[bucket]!;
     this.buckets[bucket] = slot;
 
-    this.nextSeq[slot * 2] = 0;
-    this.nextSeq[slot * 2 + 1] = 0;
-    this.dirState[slot * 2] = 0;
-    this.dirState[slot * 2 + 1] = 0;
-    this.flows[slot] = flow;
+    this.flowIds[slot] = this.nextFlowId++;
+    this.firstSeen[slot] = tsMicros;
+    this.lastSeen[slot] = tsMicros;
+    this.movedSecond[slot] = Math.floor(tsMicros * 1e-6);
+    this.slotFlags[slot] = 0;
+    for (let index = slot * 2; index <= slot * 2 + 1; index++) {
+      this.nextSeq[index] = 0;
+      this.dirState[index] = 0;
+      this.quietPackets[index] = 0;
+    }
+    this.flows[slot] = null;
     this.link(slot, list);
     return slot;
   }
 
-  /** Forgets a slot: its key, list membership, flow and buffers (the caller settles stats). */
+  /** Forgets a slot: key, list membership, Flow and buffers (the caller settles stats). */
   release(slot: number): void {
     this.unlink(slot);
     const bucket = this.hashes[slot]! & this.mask;
@@ -144,20 +160,77 @@ export class FlowSlots {
       this.chain[at] = this.chain[slot]!;
     }
     this.flows[slot] = null;
-    this.reorder[slot * 2] = null;
-    this.reorder[slot * 2 + 1] = null;
+    this.setReorder(slot * 2, null);
+    this.setReorder(slot * 2 + 1, null);
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.used--;
+  }
+
+  /** The Flow of a slot, built now if this is the first time it is needed. */
+  flowAt(slot: number): Flow {
+    const existing = this.flows[slot];
+    if (existing) return existing;
+    const kind = this.keyKind[slot]!;
+    const version = (kind >>> 8) as 4 | 6;
+    const base = slot * WORDS_PER_SLOT;
+    const flow = new Flow(
+      this.flowIds[slot]!,
+      version,
+      kind & 0xff,
+      [this.addressText.text(version, this.keyWords, base), this.addressText.text(version, this.keyWords, base + 4)],
+      [this.keyPorts[slot * 2]!, this.keyPorts[slot * 2 + 1]!],
+      this.firstSeen[slot]!,
+    );
+    flow.lastSeenMicros = this.lastSeen[slot]!;
+    flow.packets[0] = this.quietPackets[slot * 2]!;
+    flow.packets[1] = this.quietPackets[slot * 2 + 1]!;
+    flow.sawSyn = (this.slotFlags[slot]! & SLOT_SAW_SYN) !== 0;
+    this.flows[slot] = flow;
+    return flow;
+  }
+
+  /** Counts a payload-less packet of a flow whose Flow object is not built. */
+  countQuietPacket(slot: number, dir: number): void {
+    this.quietPackets[slot * 2 + dir]++;
+  }
+
+  markSawSyn(slot: number): void {
+    const flow = this.flows[slot];
+    if (flow) flow.sawSyn = true;
+    else this.slotFlags[slot]! |= SLOT_SAW_SYN;
+  }
+
+  /** Out-of-order data of one direction (index = slot * 2 + direction), or null. */
+  reorderAt(index: number): ReorderBuffer | null {
+    return this.dirState[index]! & DIR_HAS_REORDER ? this.reorderBuffers.get(index)! : null;
+  }
+
+  setReorder(index: number, buffer: ReorderBuffer | null): void {
+    if (buffer) {
+      this.reorderBuffers.set(index, buffer);
+      this.dirState[index]! |= DIR_HAS_REORDER;
+    } else if (this.dirState[index]! & DIR_HAS_REORDER) {
+      this.reorderBuffers.delete(index);
+      this.dirState[index]! &= ~DIR_HAS_REORDER;
+    }
   }
 
   list(slot: number): number {
     return this.listOf[slot]!;
   }
 
-  /** Marks the slot as most recently used, in `list` (which may differ from its current one). */
-  touch(slot: number, list: number): void {
-    if (this.listOf[slot] === list && this.tails[list] === slot) return;
+  /**
+   * Moves the slot to the recent end of `list` (which may differ from its current one).
+   * Within a list a slot moves at most once per second of capture time: relinking touches
+   * two neighbouring slots, which at large tables costs cache misses on every packet. Lists
+   * are therefore ordered by the second of the last move, and expiry and eviction order are
+   * exact to within one second.
+   */
+  touch(slot: number, list: number, tsMicros: number): void {
+    const second = Math.floor(tsMicros * 1e-6);
+    if (this.listOf[slot] === list && this.movedSecond[slot] === second) return;
+    this.movedSecond[slot] = second;
     this.unlink(slot);
     this.link(slot, list);
   }
@@ -188,9 +261,9 @@ export class FlowSlots {
     this.listOf[slot] = NO_LIST;
   }
 
-  private sameWords(base: number, words: Uint32Array, count: number): boolean {
-    for (let i = 0; i < count; i++) if (this.keyWords[base + i] !== words[i]) return false;
-    return true;
+  private sameIpv6(base: number, words: Uint32Array): boolean {
+    const key = this.keyWords;
+    return key[base] === words[0] && key[base + 1] === words[1] && key[base + 2] === words[2] && key[base + 3] === words[3];
   }
 
   private grow(newCapacity: number): void {
@@ -207,10 +280,13 @@ export class FlowSlots {
     this.next = resized(this.next, newCapacity);
     this.nextSeq = resized(this.nextSeq, newCapacity * 2);
     this.dirState = resized(this.dirState, newCapacity * 2);
-    for (let slot = old; slot < newCapacity; slot++) {
-      this.flows.push(null);
-      this.reorder.push(null, null);
-    }
+    this.lastSeen = resized(this.lastSeen, newCapacity);
+    this.flowIds = resized(this.flowIds, newCapacity);
+    this.firstSeen = resized(this.firstSeen, newCapacity);
+    this.quietPackets = resized(this.quietPackets, newCapacity * 2);
+    this.slotFlags = resized(this.slotFlags, newCapacity);
+    this.movedSecond = resized(this.movedSecond, newCapacity);
+    for (let slot = old; slot < newCapacity; slot++) this.flows.push(null);
     this.listOf.fill(NO_LIST, old);
     // Free slots are handed out lowest first.
     for (let slot = newCapacity - 1; slot >= old; slot--) {
@@ -227,7 +303,7 @@ export class FlowSlots {
     this.mask = size - 1;
     this.buckets = new Int32Array(size).fill(-1);
     for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.flows[slot] === null) continue;
+      if (this.listOf[slot] === NO_LIST) continue;
       const bucket = this.hashes[slot]! & this.mask;
       this.chain[slot] = this.buckets[bucket]!;
       this.buckets[bucket] = slot;
@@ -235,7 +311,9 @@ export class FlowSlots {
   }
 }
 
-function resized<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(array: T, length: number): T {
+type NumberArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
+
+function resized<T extends NumberArray>(array: T, length: number): T {
   const bigger = new (array.constructor as new (length: number) => T)(length);
   bigger.set(array);
   return bigger;

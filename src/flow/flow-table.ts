@@ -1,5 +1,5 @@
 import { type DecodedPacket, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
-import { symmetricFlowHash } from './flow-hash.js';
+import { flowHash32 } from './flow-hash.js';
 import {
   FlowSlots,
   LIST_CLOSED,
@@ -8,9 +8,8 @@ import {
   LIST_UDP_DATA,
   LIST_UDP_QUIET,
 } from './flow-slots.js';
-import { formatIp } from './format-ip.js';
 import { TCP_CLOSED_BY_FIN, TCP_OPEN, TcpReassembler } from './tcp-reassembler.js';
-import { type Direction, Flow, type FlowEndReason, type FlowStats, type StreamHandler } from './types.js';
+import type { Direction, FlowEndReason, FlowStats, StreamHandler } from './types.js';
 
 export { symmetricFlowHash } from './flow-hash.js';
 
@@ -65,7 +64,6 @@ export class FlowTable {
   /** Idle timeout of each recency list (index = LIST_*). */
   private readonly timeouts: readonly number[];
   private lastSweepMicros = -Infinity;
-  private nextFlowId = 1;
 
   constructor(
     private readonly handler: StreamHandler,
@@ -92,7 +90,7 @@ export class FlowTable {
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
     if (tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(tsMicros);
 
-    const hash = symmetricFlowHash(pkt);
+    const hash = flowHash32(pkt);
     let found = this.slots.find(pkt, hash);
     if (found >= 0 && this.slots.list(found >> 1) === LIST_CLOSED) {
       if (!isOpeningSyn(pkt)) return; // late packet of a closed connection
@@ -113,20 +111,29 @@ export class FlowTable {
       dir = sourceIsInitiator ? 0 : 1;
     }
 
-    const flow = this.slots.flows[slot]!;
     const length = pkt.payloadLength;
-    flow.packets[dir]++;
-    flow.bytes[dir] += length;
-    if (tsMicros > flow.lastSeenMicros) flow.lastSeenMicros = tsMicros;
+    if (tsMicros > this.slots.lastSeen[slot]!) this.slots.lastSeen[slot] = tsMicros;
+    // Payload means the handler will hear of this flow: build its Flow object now.
+    const flow = length > 0 ? this.slots.flowAt(slot) : this.slots.flows[slot];
+    if (flow) {
+      flow.packets[dir]++;
+      flow.bytes[dir] += length;
+      if (tsMicros > flow.lastSeenMicros) flow.lastSeenMicros = tsMicros;
+    } else {
+      this.slots.countQuietPacket(slot, dir);
+    }
 
     if (protocol === IPPROTO_UDP) {
-      this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot));
-      if (flow.inspect) this.handler.onDatagram?.(flow, dir, pkt.buf, pkt.payloadOffset, length, tsMicros);
+      this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot), tsMicros);
+      if (this.handler.onDatagram) {
+        const target = flow ?? this.slots.flowAt(slot);
+        if (target.inspect) this.handler.onDatagram(target, dir, pkt.buf, pkt.payloadOffset, length, tsMicros);
+      }
       return;
     }
 
-    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot));
-    if (dir === 0 && isOpeningSyn(pkt)) flow.sawSyn = true;
+    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot), tsMicros);
+    if (dir === 0 && isOpeningSyn(pkt)) this.slots.markSawSyn(slot);
     const outcome = this.tcp.segment(slot, dir, pkt, tsMicros);
     if (outcome !== TCP_OPEN) this.end(slot, outcome === TCP_CLOSED_BY_FIN ? 'fin' : 'rst');
   }
@@ -138,7 +145,7 @@ export class FlowTable {
       const timeout = this.timeouts[list]!;
       for (;;) {
         const slot = this.slots.oldest(list);
-        if (slot < 0 || nowMicros - this.slots.flows[slot]!.lastSeenMicros <= timeout) break;
+        if (slot < 0 || nowMicros - this.slots.lastSeen[slot]! <= timeout) break;
         if (list === LIST_CLOSED) {
           this.slots.release(slot);
         } else {
@@ -161,19 +168,8 @@ export class FlowTable {
 
   private open(pkt: DecodedPacket, hash: number, sourceIsInitiator: boolean, tsMicros: number): number {
     if (this.slots.full) this.makeRoom();
-    const version = pkt.ipVersion as 4 | 6;
-    const srcText = formatIp(version, pkt.src);
-    const dstText = formatIp(version, pkt.dst);
-    const flow = new Flow(
-      this.nextFlowId++,
-      version,
-      pkt.protocol,
-      sourceIsInitiator ? [srcText, dstText] : [dstText, srcText],
-      sourceIsInitiator ? [pkt.srcPort, pkt.dstPort] : [pkt.dstPort, pkt.srcPort],
-      tsMicros,
-    );
     const list = pkt.protocol === IPPROTO_TCP ? LIST_TCP_QUIET : LIST_UDP_QUIET;
-    const slot = this.slots.allocate(pkt, hash, sourceIsInitiator, flow, list);
+    const slot = this.slots.allocate(pkt, hash, sourceIsInitiator, tsMicros, list);
     this.stats.created++;
     this.stats.active++;
     if (this.stats.active > this.stats.peakActive) this.stats.peakActive = this.stats.active;
@@ -198,18 +194,23 @@ export class FlowTable {
     const a = this.slots.oldest(listA);
     const b = this.slots.oldest(listB);
     if (a < 0 || b < 0) return a < 0 ? b : a;
-    return this.slots.flows[a]!.lastSeenMicros <= this.slots.flows[b]!.lastSeenMicros ? a : b;
+    return this.slots.lastSeen[a]! <= this.slots.lastSeen[b]! ? a : b;
   }
 
-  /** Ends a live flow. Closed connections stay behind as tombstones until they linger out. */
+  /** Ends a live flow. Closed connections stay behind as tombstones (key and timestamps
+   *  only) until they linger out. */
   private end(slot: number, reason: FlowEndReason): void {
-    const flow = this.slots.flows[slot]!;
+    const flow = this.handler.onFlowEnd ? this.slots.flowAt(slot) : null;
     this.tcp.discardBuffers(slot);
     this.stats.ended++;
     this.stats.active--;
-    if (reason === 'fin' || reason === 'rst') this.slots.touch(slot, LIST_CLOSED);
-    else this.slots.release(slot);
-    this.handler.onFlowEnd?.(flow, reason);
+    if (reason === 'fin' || reason === 'rst') {
+      this.slots.touch(slot, LIST_CLOSED, this.slots.lastSeen[slot]!);
+      this.slots.flows[slot] = null;
+    } else {
+      this.slots.release(slot);
+    }
+    if (flow) this.handler.onFlowEnd!(flow, reason);
   }
 }
 

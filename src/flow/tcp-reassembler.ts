@@ -1,5 +1,5 @@
 import { type DecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.js';
-import type { FlowSlots } from './flow-slots.js';
+import { DIR_DATA_SEEN, DIR_FIN_SEEN, DIR_SEQ_KNOWN, type FlowSlots } from './flow-slots.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
 import type { Direction, Flow, FlowStats, StreamHandler } from './types.js';
@@ -8,11 +8,6 @@ import type { Direction, Flow, FlowStats, StreamHandler } from './types.js';
 export const TCP_OPEN = 0;
 export const TCP_CLOSED_BY_FIN = 1;
 export const TCP_CLOSED_BY_RST = 2;
-
-/** Direction state bits (FlowSlots.dirState). */
-const SEQ_KNOWN = 1;
-const FIN_SEEN = 2;
-const DATA_SEEN = 4;
 
 /** Farther than this from the expected sequence number, a segment cannot belong to the
  *  stream we follow (no window is that large): the stream restarts there. */
@@ -39,17 +34,17 @@ export class TcpReassembler {
 
   /** Handles one segment from direction `dir` of the flow in `slot`. */
   segment(slot: number, dir: Direction, pkt: DecodedPacket, tsMicros: number): number {
-    const flow = this.slots.flows[slot]!;
     const flags = pkt.tcpFlags;
     const index = slot * 2 + dir;
     const peer = (1 - dir) as Direction;
-    if (!flow.inspect) this.discardBuffers(slot);
+    const built = this.slots.flows[slot];
+    if (built && !built.inspect) this.discardBuffers(slot);
 
     // The peer acknowledging bytes we never saw means the capture lost them.
-    if (flags & TCP_ACK && this.slots.reorder[slot * 2 + peer] !== null) this.skipAckedHole(flow, slot, peer, pkt.ack, tsMicros);
+    if (flags & TCP_ACK && this.slots.reorderAt(slot * 2 + peer)) this.skipAckedHole(slot, peer, pkt.ack, tsMicros);
 
     if (flags & TCP_RST) {
-      this.drainAcrossGaps(flow, slot, tsMicros);
+      this.drainAcrossGaps(slot, tsMicros);
       return TCP_CLOSED_BY_RST;
     }
 
@@ -57,19 +52,20 @@ export class TcpReassembler {
     if (flags & TCP_SYN) {
       dataSeq = seqAdd(dataSeq, 1);
       // A SYN fixes the stream start unless data already flowed (then it is a stale copy).
-      if (!(this.slots.dirState[index]! & DATA_SEEN)) {
+      if (!(this.slots.dirState[index]! & DIR_DATA_SEEN)) {
         this.slots.nextSeq[index] = dataSeq;
-        this.slots.dirState[index]! |= SEQ_KNOWN;
+        this.slots.dirState[index]! |= DIR_SEQ_KNOWN;
       }
     }
-    if (pkt.payloadLength > 0 && flow.inspect) {
-      this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, tsMicros);
+    if (pkt.payloadLength > 0) {
+      const flow = this.slots.flowAt(slot);
+      if (flow.inspect) this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, tsMicros);
     }
 
     if (flags & TCP_FIN) {
-      this.slots.dirState[index]! |= FIN_SEEN;
-      if (this.slots.dirState[slot * 2 + peer]! & FIN_SEEN) {
-        this.drainAcrossGaps(flow, slot, tsMicros);
+      this.slots.dirState[index]! |= DIR_FIN_SEEN;
+      if (this.slots.dirState[slot * 2 + peer]! & DIR_FIN_SEEN) {
+        this.drainAcrossGaps(slot, tsMicros);
         return TCP_CLOSED_BY_FIN;
       }
     }
@@ -78,12 +74,8 @@ export class TcpReassembler {
 
   /** Frees the out-of-order data of both directions. */
   discardBuffers(slot: number): void {
-    for (let index = slot * 2; index <= slot * 2 + 1; index++) {
-      const buffer = this.slots.reorder[index];
-      if (!buffer) continue;
-      this.stats.bufferedBytes -= buffer.bytes;
-      this.slots.reorder[index] = null;
-    }
+    this.dropBuffer(slot * 2);
+    this.dropBuffer(slot * 2 + 1);
   }
 
   private acceptData(
@@ -98,15 +90,15 @@ export class TcpReassembler {
   ): void {
     const index = slot * 2 + dir;
     const state = this.slots.dirState[index]!;
-    if (!(state & SEQ_KNOWN)) this.slots.nextSeq[index] = seq; // mid-stream pickup
-    this.slots.dirState[index] = state | SEQ_KNOWN | DATA_SEEN;
+    if (!(state & DIR_SEQ_KNOWN)) this.slots.nextSeq[index] = seq; // mid-stream pickup
+    this.slots.dirState[index] = state | DIR_SEQ_KNOWN | DIR_DATA_SEEN;
 
     for (;;) {
       const expected = this.slots.nextSeq[index]!;
       let distance = seqDiff(seq, expected);
       if (distance > FAR_AWAY || distance < -FAR_AWAY) {
-        // Not the stream we were following (e.g. sequence state from a missed restart):
-        // drop what was buffered and follow the new position; onGap marks the discontinuity.
+        // Not the stream we were following (e.g. a restart we did not see): drop what was
+        // buffered and follow the new position; onGap marks the discontinuity.
         this.dropBuffer(index);
         this.handler.onGap?.(flow, dir, 0);
         this.slots.nextSeq[index] = seq;
@@ -126,8 +118,8 @@ export class TcpReassembler {
         return;
       }
       if (this.tryBuffer(index, seq, buf, offset, length)) return;
-      // Over a buffer cap: give up on the oldest hole and try again from past it.
-      const buffer = this.slots.reorder[index];
+      // Over a buffer cap: give up on the first hole and try again from past it.
+      const buffer = this.slots.reorderAt(index);
       const target = buffer && seqDiff(buffer.firstSeq(), seq) < 0 ? buffer.firstSeq() : seq;
       const lost = seqDiff(target, expected);
       this.stats.bufferOverflowBytes += lost;
@@ -138,7 +130,7 @@ export class TcpReassembler {
 
   /** Copies an out-of-order segment if the caps allow; false when they do not. */
   private tryBuffer(index: number, seq: number, buf: Buffer, offset: number, length: number): boolean {
-    let buffer = this.slots.reorder[index];
+    let buffer = this.slots.reorderAt(index);
     const held = buffer ? buffer.bytes : 0;
     if (
       held + length > this.limits.maxOutOfOrderBytesPerDirection ||
@@ -149,7 +141,7 @@ export class TcpReassembler {
     }
     if (!buffer) {
       buffer = new ReorderBuffer();
-      this.slots.reorder[index] = buffer;
+      this.slots.setReorder(index, buffer);
     }
     const stored = buffer.insert(this.slots.nextSeq[index]!, seq, buf, offset, length);
     this.stats.bufferedBytes += stored;
@@ -169,10 +161,10 @@ export class TcpReassembler {
   private deliverBuffered(flow: Flow, slot: number, dir: Direction, tsMicros: number): void {
     const index = slot * 2 + dir;
     for (;;) {
-      const buffer = this.slots.reorder[index];
+      const buffer = this.slots.reorderAt(index);
       if (!buffer) return;
       if (buffer.segmentCount === 0) {
-        this.slots.reorder[index] = null;
+        this.slots.setReorder(index, null);
         return;
       }
       const behind = -seqDiff(buffer.firstSeq(), this.slots.nextSeq[index]!);
@@ -199,10 +191,11 @@ export class TcpReassembler {
 
   /** The peer acknowledged `ack` while we wait for a hole before buffered data. The
    *  acknowledged part of the hole was received by the peer but not captured. */
-  private skipAckedHole(flow: Flow, slot: number, dir: Direction, ack: number, tsMicros: number): void {
+  private skipAckedHole(slot: number, dir: Direction, ack: number, tsMicros: number): void {
     const index = slot * 2 + dir;
+    const flow = this.slots.flowAt(slot);
     for (;;) {
-      const buffer = this.slots.reorder[index];
+      const buffer = this.slots.reorderAt(index);
       if (!buffer || !flow.inspect) return;
       const expected = this.slots.nextSeq[index]!;
       const acked = seqDiff(ack, expected);
@@ -215,22 +208,21 @@ export class TcpReassembler {
   }
 
   /** At close, buffered data waits for holes that will never fill: skip them. */
-  private drainAcrossGaps(flow: Flow, slot: number, tsMicros: number): void {
-    for (let dir: Direction = 0; ; dir = 1) {
-      const index = slot * 2 + dir;
-      for (;;) {
-        const buffer = this.slots.reorder[index];
-        if (!buffer || !flow.inspect) break;
+  private drainAcrossGaps(slot: number, tsMicros: number): void {
+    for (let index = slot * 2; index <= slot * 2 + 1; index++) {
+      const dir = (index - slot * 2) as Direction;
+      for (let buffer = this.slots.reorderAt(index); buffer; buffer = this.slots.reorderAt(index)) {
+        const flow = this.slots.flowAt(slot);
+        if (!flow.inspect) break;
         this.skip(flow, slot, dir, seqDiff(buffer.firstSeq(), this.slots.nextSeq[index]!), tsMicros);
       }
-      if (dir === 1) return;
     }
   }
 
   private dropBuffer(index: number): void {
-    const buffer = this.slots.reorder[index];
+    const buffer = this.slots.reorderAt(index);
     if (!buffer) return;
     this.stats.bufferedBytes -= buffer.bytes;
-    this.slots.reorder[index] = null;
+    this.slots.setReorder(index, null);
   }
 }

@@ -123,9 +123,9 @@ export function ipv6Options(next: number, payload: Bytes, optionBytes = 6): Buff
   return bytes([next, (bodyLength + 2) / 8 - 1], body, payload);
 }
 
-/** Routing header type 4 style body: 2 header bytes + routing type, segments left, 4 reserved. */
-export function ipv6Routing(next: number, payload: Bytes): Buffer {
-  return bytes([next, 0, 4, 0, 0, 0, 0, 0], payload);
+/** Type 2 routing header (RFC 6275): one home address, 24 bytes in all. */
+export function ipv6Routing(next: number, payload: Bytes, homeAddress = '2001:db8::99'): Buffer {
+  return bytes([next, 2, 2, 1, 0, 0, 0, 0], ipBytes(homeAddress), payload);
 }
 
 export function ipv6Fragment(next: number, offset: number, more: boolean, id: number, payload: Bytes): Buffer {
