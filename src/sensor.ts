@@ -5,6 +5,7 @@
 import type { CapturedPacket } from './capture/types.js';
 import { Decoder } from './decode/decoder.js';
 import { DecodedPacket } from './decode/types.js';
+import type { MessageObserver } from './detect/dialect.js';
 import { DetectionEngine, type EngineOptions } from './detect/engine.js';
 import type { Evidence, EvidenceSink } from './detect/types.js';
 import { FlowTable, type FlowTableOptions } from './flow/flow-table.js';
@@ -12,6 +13,8 @@ import { FlowTable, type FlowTableOptions } from './flow/flow-table.js';
 export interface SensorOptions {
   flow?: Partial<FlowTableOptions>;
   engine?: Partial<EngineOptions>;
+  /** Per-message observers of confirmed mining flows (session and share accounting). */
+  observers?: readonly MessageObserver[];
 }
 
 /** What a replay summary says about one miner IP. */
@@ -47,7 +50,7 @@ export class Sensor {
     this.engine = new DetectionEngine((e) => {
       this.digest(e);
       sink(e);
-    }, opts.engine);
+    }, opts.engine, opts.observers);
     this.flows = new FlowTable(this.engine, opts.flow);
   }
 

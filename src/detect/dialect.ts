@@ -4,7 +4,7 @@
  * detector; a detector answers with a Finding or null. Detectors keep no per-flow state
  * of their own beyond what they put in FlowFacts.
  */
-import type { Direction } from '../flow/types.js';
+import type { Direction, Flow, FlowEndReason } from '../flow/types.js';
 
 /** A JSON-RPC-ish message as seen on a mining stream. */
 export interface JsonMessage {
@@ -75,4 +75,26 @@ export function isHex(value: unknown, minLen: number, maxLen = minLen): value is
   const s = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value;
   if (s.length < minLen || s.length > maxLen) return false;
   return /^[0-9a-fA-F]+$/.test(s);
+}
+
+/** Where a message sits in its flow, for observers. */
+export interface ObservedMessage {
+  readonly dir: Direction;
+  /** The miner's side of the flow (the flow is confirmed as mining). */
+  readonly minerSide: Direction;
+  readonly facts: FlowFacts;
+  readonly tsMicros: number;
+  /** Input the packets came from (Evidence.source). */
+  readonly source: string;
+}
+
+/**
+ * Sees every parsed message of a flow confirmed as mining, in stream order, including those
+ * that came before the confirmation and those no detector claimed (share replies). For
+ * per-session accounting (shares, difficulty, hashrate); it produces no Evidence itself.
+ */
+export interface MessageObserver {
+  onMessage(flow: Flow, msg: JsonMessage, at: ObservedMessage): void;
+  /** The flow left the table; called only for flows that were confirmed as mining. */
+  onFlowEnd(flow: Flow, reason: FlowEndReason): void;
 }

@@ -11,7 +11,16 @@
 import type { Direction, Flow, FlowEndReason, StreamHandler } from '../flow/types.js';
 import { beamDetector } from './beam.js';
 import { cryptonoteDetector } from './cryptonote.js';
-import type { Finding, FlowFacts, HttpDetector, HttpHead, JsonDetector, JsonMessage, MessageContext } from './dialect.js';
+import type {
+  Finding,
+  FlowFacts,
+  HttpDetector,
+  HttpHead,
+  JsonDetector,
+  JsonMessage,
+  MessageContext,
+  MessageObserver,
+} from './dialect.js';
 import { ethproxyDetector } from './ethproxy.js';
 import { Carry, findHeadEnd, hasGateKey, indexOfByte, skipSpace, startsHttp, trimEnd } from './framing.js';
 import { parseHttpHead } from './http-head.js';
@@ -89,6 +98,12 @@ class DirectionState {
   bodyRemaining = 0;
 }
 
+interface HeldMessage {
+  msg: JsonMessage;
+  dir: Direction;
+  tsMicros: number;
+}
+
 interface PendingFinding {
   finding: Finding;
   dir: Direction;
@@ -106,6 +121,8 @@ class FlowInspection {
   pending: PendingFinding[] = [];
   confirmedAt = 0;
   settled = false;
+  /** Messages parsed before the flow was confirmed, replayed to observers on confirmation. */
+  held: HeldMessage[] = [];
   emitted = new Set<string>();
 
   readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
@@ -154,6 +171,7 @@ export class DetectionEngine implements StreamHandler {
   constructor(
     private readonly sink: EvidenceSink,
     opts: Partial<EngineOptions> = {},
+    private readonly observers: readonly MessageObserver[] = [],
   ) {
     this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
   }
@@ -186,7 +204,10 @@ export class DetectionEngine implements StreamHandler {
 
   onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
     const st = flow.app as FlowInspection | undefined;
-    if (st?.confirmed && !st.settled) this.settle(flow, st);
+    if (st?.confirmed) {
+      if (!st.settled) this.settle(flow, st);
+      for (const o of this.observers) o.onFlowEnd(flow, _reason);
+    }
     flow.app = undefined;
   }
 
@@ -282,9 +303,25 @@ export class DetectionEngine implements StreamHandler {
       const f = det.inspect(msg, ctx);
       if (f) {
         this.accept(flow, st, dir, f, ts);
-        return;
+        break;
       }
     }
+    if (this.observers.length === 0) return;
+    if (!st.confirmed) {
+      if (st.held.length < MAX_PENDING) st.held.push({ msg, dir, tsMicros: ts });
+      return;
+    }
+    if (st.held.length > 0) {
+      const held = st.held;
+      st.held = [];
+      for (const h of held) this.observe(flow, st, h.msg, h.dir, h.tsMicros);
+    }
+    this.observe(flow, st, msg, dir, ts);
+  }
+
+  private observe(flow: Flow, st: FlowInspection, msg: JsonMessage, dir: Direction, ts: number): void {
+    const at = { dir, minerSide: st.minerSide, facts: st.facts, tsMicros: ts, source: this.source };
+    for (const o of this.observers) o.onMessage(flow, msg, at);
   }
 
   private feedHttp(

@@ -17,15 +17,19 @@ export class AddressTextCache {
   text(version: 4 | 6, words: Uint32Array, offset: number): string {
     const count = version === 6 ? 4 : 1;
     let h: number = version;
-    for (let i = 0; i < count; i++) h = Math.imul(h ^ words[offset + i]!, 0x9e3779b1) ^ (h >>> 15);
-    const index = ((h ^ (h >>> 16)) & (SIZE - 1)) * STRIDE;
-    const cached = this.texts[index / STRIDE];
-    if (cached !== undefined && this.keys[index] === version && this.sameWords(index + 1, words, offset, count)) return cached;
+    for (let i = 0; i < count; i++) {
+      h = Math.imul(h ^ words[offset + i]!, 0x9e3779b1);
+      h ^= h >>> 16;
+    }
+    const entry = h & (SIZE - 1);
+    const key = entry * STRIDE;
+    const cached = this.texts[entry];
+    if (cached !== undefined && this.keys[key] === version && this.sameWords(key + 1, words, offset, count)) return cached;
 
     const text = formatIp(version, words.subarray(offset, offset + count));
-    this.keys[index] = version;
-    for (let i = 0; i < 4; i++) this.keys[index + 1 + i] = i < count ? words[offset + i]! : 0;
-    this.texts[index / STRIDE] = text;
+    this.keys[key] = version;
+    for (let i = 0; i < 4; i++) this.keys[key + 1 + i] = i < count ? words[offset + i]! : 0;
+    this.texts[entry] = text;
     return text;
   }
 

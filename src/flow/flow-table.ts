@@ -53,8 +53,9 @@ export function newFlowStats(): FlowStats {
 
 /**
  * Bidirectional TCP/UDP flows keyed by 5-tuple, with TCP stream reassembly, idle expiry by
- * capture time and bounded memory. Lookups hash the packet's numeric fields; strings are
- * built only when a flow is created.
+ * capture time and bounded memory. Lookups hash the packet's numeric fields; a flow's Flow
+ * object and address strings are built once, when the flow first carries payload or a
+ * callback needs it. Handlers must not call back into the table from their callbacks.
  */
 export class FlowTable {
   readonly stats: FlowStats = newFlowStats();

@@ -39,7 +39,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './types.js';
 
-export const SCHEMA_VERSION = 1;
 
 /** MIGRATIONS[n] takes a database from version n to n + 1. */
 const MIGRATIONS: readonly string[] = [
@@ -103,6 +102,9 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
 ];
+
+/** Each migration appended above raises the version by one. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Version recorded in meta, 0 for an empty database; throws for a foreign database. */
 export function readSchemaVersion(db: Database.Database, path: string): number {
