@@ -229,7 +229,6 @@ describe('inspect = false', () => {
   it('stops UDP datagrams too', () => {
     const handler = new RecordingHandler();
     const table = new FlowTable(handler);
-    handler.afterData = () => {};
     const pool = { ip: '203.0.113.5', port: 4444 };
     table.process(udpPacket(CLIENT, pool, 'first'), T0);
     handler.datagrams[0]!.flow.inspect = false;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedPacket } from '../src/decode/types.js';
 import { FlowTable, type FlowTableOptions } from '../src/flow/flow-table.js';
 import type { Direction, Flow, StreamHandler } from '../src/flow/types.js';
-import { CLIENT, POOL, TcpConversation, seededRandom } from './support/flow-packets.js';
+import { seededRandom } from '../src/synth/rng.js';
+import { CLIENT, POOL, TcpConversation } from './support/flow-packets.js';
 
 /** Logs data and gaps of both directions in the order they happen. */
 class StreamLog implements StreamHandler {

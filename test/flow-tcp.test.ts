@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../src/decode/types.js';
 import { FlowTable } from '../src/flow/flow-table.js';
-import { CLIENT, POOL, RecordingHandler, TcpConversation, tcpPacket } from './support/flow-packets.js';
+import { CLIENT, HEADER_BYTES, POOL, RecordingHandler, TcpConversation, tcpPacket } from './support/flow-packets.js';
 
 const T0 = 1_700_000_000_000_000;
 
@@ -132,7 +132,7 @@ describe('TCP retransmissions and reordering', () => {
     // the trimmed part is still a zero-copy window into the retransmitted packet
     const last = handler.dataCalls.at(-1)!;
     expect(last.length).toBe(2);
-    expect(last.offset).toBe(54 + 7);
+    expect(last.offset).toBe(HEADER_BYTES + 7);
   });
 
   it('reassembles segments that arrive in reverse order', () => {
@@ -280,7 +280,8 @@ describe('TCP gaps', () => {
 
   it('skips the hole when the global buffer cap is exceeded', () => {
     const handler = new RecordingHandler();
-    const table = new FlowTable(handler, { maxBufferedBytesTotal: 500 });
+    // 400 payload bytes in one segment cost 528 against the cap (per-segment overhead)
+    const table = new FlowTable(handler, { maxBufferedBytesTotal: 600 });
     const first = new TcpConversation(CLIENT, POOL);
     const second = new TcpConversation({ ip: '192.0.2.11', port: 50000 }, POOL);
     let ts = T0;
@@ -294,6 +295,20 @@ describe('TCP gaps', () => {
     expect(handler.gaps[0]!.lost).toBe(10);
     expect(handler.text(handler.gaps[0]!.flow, 0)).toBe('b'.repeat(200));
     expect(table.stats.bufferOverflowBytes).toBe(10);
+  });
+
+  it('charges per-segment overhead so that tiny segments cannot pile up', () => {
+    const { handler, table, conv, feed } = setup({ maxOutOfOrderBytesPerDirection: 64 * 1024 });
+    feed(...handshake(conv));
+    // 3000 one-byte segments, each after a one-byte hole
+    for (let i = 0; i < 3000; i++) feed(conv.data(0, 2 * i + 1, 'x'));
+    // 64 KiB at 1 + 128 bytes per segment holds about 500 of them at a time
+    expect(table.stats.bufferedBytes).toBeLessThanOrEqual(Math.floor((64 * 1024) / 129));
+    expect(table.stats.bufferedBytes).toBeGreaterThan(400);
+    expect(table.stats.bufferOverflowBytes).toBeGreaterThan(0);
+    const delivered = handler.text(handler.onlyFlow(), 0).length;
+    expect(delivered + table.stats.bufferedBytes).toBe(3000);
+    expect(table.stats.gapBytes).toBe(delivered); // one lost byte in front of each delivered one
   });
 
   it('treats a segment absurdly far from the expected sequence as a restart', () => {

@@ -1,5 +1,10 @@
 import { seqAdd, seqDiff } from './seq.js';
 
+/** Approximate memory of one held segment beyond its payload (Buffer object, backing
+ *  store, array slots). Caps count it so that many tiny segments cannot hide behind a small
+ *  byte count. */
+export const SEGMENT_OVERHEAD_BYTES = 128;
+
 /**
  * Out-of-order bytes of one TCP direction. Segments are copies (the capture buffer is reused
  * once the packet callback returns), kept sorted by sequence number and never overlapping,
@@ -17,6 +22,11 @@ export class ReorderBuffer {
 
   get segmentCount(): number {
     return this.seqs.length;
+  }
+
+  /** Memory charged against the buffer caps: payload plus per-segment overhead. */
+  get cost(): number {
+    return this.bytes + this.seqs.length * SEGMENT_OVERHEAD_BYTES;
   }
 
   /** Sequence number of the first held segment (only when segmentCount > 0). */

@@ -1,6 +1,6 @@
 import { type DecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.js';
 import { DIR_DATA_SEEN, DIR_FIN_SEEN, DIR_SEQ_KNOWN, type FlowSlots } from './flow-slots.js';
-import { ReorderBuffer } from './reorder-buffer.js';
+import { ReorderBuffer, SEGMENT_OVERHEAD_BYTES } from './reorder-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
 import type { Direction, Flow, FlowStats, StreamHandler } from './types.js';
 
@@ -13,7 +13,7 @@ export const TCP_CLOSED_BY_RST = 2;
  *  stream we follow (no window is that large): the stream restarts there. */
 const FAR_AWAY = 1 << 30;
 /** Bounds the work of sorted insertion when a peer sends many tiny out-of-order pieces. */
-const MAX_SEGMENTS_PER_DIRECTION = 4096;
+const MAX_SEGMENTS_PER_DIRECTION = 2048;
 
 export interface ReassemblyLimits {
   maxOutOfOrderBytesPerDirection: number;
@@ -25,6 +25,9 @@ export interface ReassemblyLimits {
  * handler straight from the packet buffer; only out-of-order segments are copied.
  */
 export class TcpReassembler {
+  /** Cost (ReorderBuffer.cost) of everything buffered, checked against the global cap. */
+  private heldCost = 0;
+
   constructor(
     private readonly slots: FlowSlots,
     private readonly handler: StreamHandler,
@@ -128,13 +131,14 @@ export class TcpReassembler {
     }
   }
 
-  /** Copies an out-of-order segment if the caps allow; false when they do not. */
+  /** Copies an out-of-order segment if the caps allow; false when they do not. The check
+   *  assumes the worst case (all bytes new, one more segment). */
   private tryBuffer(index: number, seq: number, buf: Buffer, offset: number, length: number): boolean {
     let buffer = this.slots.reorderAt(index);
-    const held = buffer ? buffer.bytes : 0;
+    const added = length + SEGMENT_OVERHEAD_BYTES;
     if (
-      held + length > this.limits.maxOutOfOrderBytesPerDirection ||
-      this.stats.bufferedBytes + length > this.limits.maxBufferedBytesTotal ||
+      (buffer ? buffer.cost : 0) + added > this.limits.maxOutOfOrderBytesPerDirection ||
+      this.heldCost + added > this.limits.maxBufferedBytesTotal ||
       (buffer && buffer.segmentCount >= MAX_SEGMENTS_PER_DIRECTION)
     ) {
       return false;
@@ -143,7 +147,9 @@ export class TcpReassembler {
       buffer = new ReorderBuffer();
       this.slots.setReorder(index, buffer);
     }
+    const costBefore = buffer.cost;
     const stored = buffer.insert(this.slots.nextSeq[index]!, seq, buf, offset, length);
+    this.heldCost += buffer.cost - costBefore;
     this.stats.bufferedBytes += stored;
     this.stats.retransmittedBytes += length - stored;
     return true;
@@ -171,6 +177,7 @@ export class TcpReassembler {
       if (behind < 0) return; // still a hole in front
       const chunk = buffer.shift();
       this.stats.bufferedBytes -= chunk.length;
+      this.heldCost -= chunk.length + SEGMENT_OVERHEAD_BYTES;
       if (behind >= chunk.length) {
         this.stats.retransmittedBytes += chunk.length;
         continue;
@@ -223,6 +230,7 @@ export class TcpReassembler {
     const buffer = this.slots.reorderAt(index);
     if (!buffer) return;
     this.stats.bufferedBytes -= buffer.bytes;
+    this.heldCost -= buffer.cost;
     this.slots.setReorder(index, null);
   }
 }

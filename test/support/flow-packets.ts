@@ -144,10 +144,8 @@ export class RecordingHandler implements StreamHandler {
   /** Called after recording each onData (e.g. to set flow.inspect = false). */
   afterData?: (flow: Flow, dir: Direction) => void;
 
-  constructor(private readonly keepCalls = true) {}
-
   onData(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, tsMicros: number): void {
-    if (this.keepCalls) this.dataCalls.push({ flow, dir, buf, offset, length, tsMicros });
+    this.dataCalls.push({ flow, dir, buf, offset, length, tsMicros });
     let streams = this.streams.get(flow);
     if (!streams) {
       streams = [[], []];
@@ -193,18 +191,6 @@ export class RecordingHandler implements StreamHandler {
   endReason(flow: Flow): FlowEndReason | undefined {
     return this.ends.find((e) => e.flow === flow)?.reason;
   }
-}
-
-/** Deterministic PRNG (mulberry32) for randomised tests. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const CLIENT: Endpoint = { ip: '192.0.2.10', port: 49152 };
