@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIp } from '../src/flow/format-ip.js';
+import { formatIp } from '../src/decode/address.js';
 import { compareIp, endpoint, parseIp } from '../src/store/ip-address.js';
 import { microsToIso, parseIsoMicros } from '../src/store/iso-time.js';
 

@@ -161,9 +161,14 @@ export class LiveCapture {
   private drainTick(): void {
     const handle = this.handle;
     if (!handle || this.handleFailed) return;
-    if (!handle.drain()) {
-      this.handleFailed = true;
-      if (this.state === 'running') this.markDown('the capture handle reported an error');
+    if (handle.drain()) return;
+    // An error while the interface goes down (ENETDOWN) is transient: the socket delivers
+    // again once the interface is up. Only an error on a working interface condemns it.
+    const iface = this.state0();
+    const interfaceFine = iface.exists && iface.up && iface.ifindex === this.ifindex;
+    if (interfaceFine) this.handleFailed = true;
+    if (this.state === 'running') {
+      this.markDown(interfaceFine ? 'the capture handle reported an error' : 'the interface went down');
     }
   }
 
