@@ -4,35 +4,41 @@
  */
 import type { CapturedPacket } from './capture/types.js';
 import { Decoder } from './decode/decoder.js';
-import { DecodedPacket } from './decode/types.js';
+import { DecodedPacket, IPPROTO_UDP } from './decode/types.js';
 import type { MessageObserver } from './detect/dialect.js';
 import { DetectionEngine, type EngineOptions } from './detect/engine.js';
-import type { Evidence, EvidenceSink } from './detect/types.js';
+import type { EvidenceSink } from './detect/types.js';
+import { flowHash32, shardOfHash } from './flow/flow-hash.js';
 import { FlowTable, type FlowTableOptions } from './flow/flow-table.js';
+import { MinerDigests, type MinerDigest } from './miner-digests.js';
+import type { SignatureSource } from './signatures/reloadable.js';
+import { shippedSignatures, type SignatureSet } from './signatures/signature-set.js';
 
 export interface SensorOptions {
   flow?: Partial<FlowTableOptions>;
   engine?: Partial<EngineOptions>;
   /** Per-message observers of confirmed mining flows (session and share accounting). */
   observers?: readonly MessageObserver[];
+  /** Pool lists, fingerprints and protocol rules: a fixed set, or a ReloadableSignatures the
+   *  caller reloads (new flows pick up the new set). Default: the shipped signatures/. */
+  signatures?: SignatureSource | SignatureSet;
+  /** Parallel replay: this sensor handles only the flows of shard `index` of `count`
+   *  (by the symmetric flow hash, so both directions meet) and the flows every shard must
+   *  see (isSharedFlow); it still decodes every packet. */
+  shard?: { index: number; count: number };
 }
 
-/** What a replay summary says about one miner IP. */
-export interface MinerDigest {
-  ip: string;
-  pools: Set<string>;
-  dialects: Set<string>;
-  agents: Set<string>;
-  identities: Set<string>;
-  evidence: number;
-}
+export type { MinerDigest } from './miner-digests.js';
 
-/** Miner IPs kept for the end-of-run digest; beyond it they are only counted (all are stored). */
-const MAX_DIGESTS = 10_000;
-const MAX_DIGEST_VALUES = 8;
+const DNS_PORT = 53;
 
-function addBounded(set: Set<string>, value: string | undefined): void {
-  if (value !== undefined && set.size < MAX_DIGEST_VALUES) set.add(value);
+/**
+ * Flows that every shard of a parallel replay processes: DNS over UDP, because detection
+ * learns pool addresses from the answers and applies them to later flows of any shard. The
+ * shards then emit the same DNS evidence; the parallel replay keeps one copy.
+ */
+export function isSharedFlow(pkt: DecodedPacket): boolean {
+  return pkt.protocol === IPPROTO_UDP && (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT);
 }
 
 export class Sensor {
@@ -41,17 +47,29 @@ export class Sensor {
   readonly flows: FlowTable;
   packets = 0;
   bytes = 0;
-  /** Miner IPs seen by this sensor (up to MAX_DIGESTS), for summaries. */
-  readonly miners = new Map<string, MinerDigest>();
-  minerIpsBeyondDigest = 0;
+  /** Shared flows (isSharedFlow) of other shards that this shard's table created too. */
+  sharedFlowsCreated = 0;
+  /** Miner IPs seen by this sensor, for summaries. */
+  readonly digests = new MinerDigests();
   private readonly decoded = new DecodedPacket();
+  private readonly shardIndex: number;
+  private readonly shardCount: number;
 
   constructor(sink: EvidenceSink, opts: SensorOptions = {}) {
+    this.shardIndex = opts.shard?.index ?? 0;
+    this.shardCount = opts.shard?.count ?? 1;
+    const { shardIndex, shardCount } = this;
+    if (!Number.isInteger(shardCount) || shardCount < 1 || !Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= shardCount) {
+      throw new RangeError(`Sensor: no shard ${shardIndex} of ${shardCount}`);
+    }
     this.engine = new DetectionEngine((e) => {
-      this.digest(e);
+      this.digests.add(e);
       sink(e);
-    }, opts.engine, opts.observers);
-    this.flows = new FlowTable(this.engine, opts.flow);
+    }, opts.engine, opts.observers, opts.signatures ?? shippedSignatures());
+    // Detection keeps state only for flows it was given payload of: flows it never saw end
+    // silently, so handshakes, scans and UDP cost no Flow object, unless the signatures ask
+    // for payload-less flows to pool endpoints (rule endpoint.syn).
+    this.flows = new FlowTable(this.engine, { reportUnseenFlows: this.engine.wantsPayloadlessFlows, ...opts.flow });
   }
 
   /** Names the input that the following packets come from (stored with each hit). */
@@ -62,26 +80,26 @@ export class Sensor {
   readonly handlePacket = (pkt: CapturedPacket): void => {
     this.packets++;
     this.bytes += pkt.length;
-    if (this.decoder.decode(pkt.linkType, pkt.buf, pkt.offset, pkt.length, pkt.tsMicros, this.decoded)) {
-      this.flows.process(this.decoded, pkt.tsMicros);
+    const decoded = this.decoded;
+    if (!this.decoder.decodePacket(pkt, decoded)) return;
+    if (this.shardCount === 1 || shardOfHash(flowHash32(decoded), this.shardCount) === this.shardIndex) {
+      this.flows.processPacket(decoded);
+    } else if (isSharedFlow(decoded)) {
+      const before = this.flows.stats.created;
+      this.flows.processPacket(decoded);
+      this.sharedFlowsCreated += this.flows.stats.created - before;
+    } else {
+      this.flows.passOver(decoded);
     }
   };
 
-  private digest(e: Evidence): void {
-    let d = this.miners.get(e.minerIp);
-    if (!d) {
-      if (this.miners.size >= MAX_DIGESTS) {
-        this.minerIpsBeyondDigest++;
-        return;
-      }
-      d = { ip: e.minerIp, pools: new Set(), dialects: new Set(), agents: new Set(), identities: new Set(), evidence: 0 };
-      this.miners.set(e.minerIp, d);
-    }
-    d.evidence++;
-    addBounded(d.pools, e.poolIp.includes(':') ? `[${e.poolIp}]:${e.poolPort}` : `${e.poolIp}:${e.poolPort}`);
-    addBounded(d.dialects, e.dialect);
-    addBounded(d.agents, e.agent);
-    addBounded(d.identities, e.worker ?? e.login);
+  /** Miner IPs seen by this sensor (up to the digest cap), for summaries. */
+  get miners(): Map<string, MinerDigest> {
+    return this.digests.miners;
+  }
+
+  get minerIpsBeyondDigest(): number {
+    return this.digests.beyondDigest;
   }
 
   /** Ends every flow still open (end of input); their pending evidence is emitted first. */

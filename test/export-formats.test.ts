@@ -141,6 +141,38 @@ describe('csv', () => {
   });
 });
 
+/** What a summary exports as when the database holds no sessions and no asset map is given. */
+const NO_INTEL = {
+  sessions: 0,
+  concurrent_sessions: 0,
+  workers: 0,
+  wallets: 0,
+  algorithms: [],
+  coins: [],
+  shares_submitted: 0,
+  shares_accepted: 0,
+  shares_rejected: 0,
+  hashrate_algo: null,
+  hashrate_unit: null,
+  est_hashrate: null,
+  est_hashrate_low: null,
+  est_hashrate_high: null,
+  self_reported_hashrate: null,
+  est_power_w: null,
+  est_power_w_low: null,
+  est_power_w_high: null,
+  est_kwh_day: null,
+  est_kwh_day_low: null,
+  est_kwh_day_high: null,
+  farm: false,
+  owner_status: 'no-asset-map',
+  owner_prefix: null,
+  owner_id: null,
+  owner_name: null,
+  owner_place: null,
+  owner_tags: [],
+};
+
 describe('json and ndjson', () => {
   it('json is an array of objects with list fields as arrays', () => {
     const parsed = JSON.parse(toJson(rows)) as Record<string, unknown>[];
@@ -156,6 +188,7 @@ describe('json and ndjson', () => {
       peers: ['203.0.113.5:3333'],
       identities: ['=HYPERLINK("http://203.0.113.9")', 'line1\nline2', 'rig,one'],
       agents: ['bfgminer "5.5"'],
+      ...NO_INTEL,
     });
     expect(JSON.parse(toJson([]))).toEqual([]);
   });
@@ -181,8 +214,8 @@ describe('txt', () => {
 });
 
 describe('format registry', () => {
-  it('knows exactly the four formats and renders each deterministically', () => {
-    expect(EXPORT_FORMATS).toEqual(['csv', 'json', 'ndjson', 'txt']);
+  it('knows exactly the five formats and renders each deterministically', () => {
+    expect(EXPORT_FORMATS).toEqual(['csv', 'json', 'ndjson', 'txt', 'eve']);
     expect(isExportFormat('xml')).toBe(false);
     for (const format of EXPORT_FORMATS) {
       expect(renderExport(format, rows)).toBe(renderExport(format, [...rows].reverse()));

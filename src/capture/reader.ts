@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { hexPrefix, u32 } from './bytes.js';
@@ -11,6 +11,8 @@ import { CaptureError, type PacketHandler, type ReaderStats } from './types.js';
 /** Largest record (classic pcap) or packet (pcapng) the reader will buffer. */
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** readCaptureFile gives the event loop a turn after this many chunks (signals, progress). */
+const CHUNKS_PER_TURN = 16;
 const MAGIC_BYTES = 4;
 const GZIP_ID1 = 0x1f;
 const GZIP_ID2 = 0x8b;
@@ -95,6 +97,82 @@ function createParser(
     if (magicBE === SECTION_HEADER_BLOCK) return new PcapngParser(name, stats, onPacket, maxRecordBytes);
   }
   throw new CaptureError(`${name}: not a pcap or pcapng capture (starts with ${hexPrefix(magic, MAGIC_BYTES)})`);
+}
+
+/** Bytes read so far by readCaptureFile, for progress displays. */
+export interface ReadProgress {
+  bytesRead: number;
+}
+
+/**
+ * readCapture for a path ('-' is standard input). A regular uncompressed file is read with
+ * synchronous reads into one reused 1 MiB buffer: no stream, no promise and no new Buffer per
+ * chunk, several times faster than a read stream, and the chunk stays in the CPU cache
+ * while its records are parsed. Gzip files, pipes and devices take the stream path.
+ * Results, warnings and errors are the same either way.
+ */
+export async function readCaptureFile(
+  path: string,
+  onPacket: PacketHandler,
+  opts: { maxRecordBytes?: number; progress?: ReadProgress } = {},
+): Promise<ReaderStats> {
+  if (path !== '-') {
+    const stats = await readPlainFile(path, onPacket, opts);
+    if (stats !== null) return stats;
+  }
+  const input = openCaptureInput(path);
+  const progress = opts.progress;
+  if (progress) input.on('data', (chunk: Buffer) => (progress.bytesRead += chunk.length));
+  return readCapture(input, onPacket, opts);
+}
+
+/** The synchronous path of readCaptureFile; null when the file needs the stream path. */
+async function readPlainFile(
+  path: string,
+  onPacket: PacketHandler,
+  opts: { maxRecordBytes?: number; progress?: ReadProgress },
+): Promise<ReaderStats | null> {
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
+    throw new RangeError(`maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw asCaptureError(err, path);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let got = readChunk(fd, chunk, path);
+    if (got === 0) throw new CaptureError(`${path}: empty input`);
+    if (got >= 2 && chunk[0] === GZIP_ID1 && chunk[1] === GZIP_ID2) return null;
+    const stats = newReaderStats();
+    const magic = Buffer.from(chunk.subarray(0, Math.min(got, MAGIC_BYTES)));
+    const walker = new RecordWalker(createParser(magic, path, stats, onPacket, maxRecordBytes));
+    for (let chunks = 1; got > 0; chunks++) {
+      stats.inputBytes += got;
+      if (opts.progress) opts.progress.bytesRead += got;
+      // The walker copies a cut record into its carry, so the chunk can be refilled at once.
+      walker.push(got === chunk.length ? chunk : chunk.subarray(0, got));
+      if (chunks % CHUNKS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      got = readChunk(fd, chunk, path);
+    }
+    walker.end();
+    return stats;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills as much of `chunk` as the file still holds (0 at the end). */
+function readChunk(fd: number, chunk: Buffer, name: string): number {
+  try {
+    return readSync(fd, chunk, 0, chunk.length, null);
+  } catch (err) {
+    throw asCaptureError(err, name);
+  }
 }
 
 interface Head {

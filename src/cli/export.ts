@@ -1,22 +1,25 @@
-/** `minewatch export`: the summary rows of the database as csv, json, ndjson or txt. */
+/** `minewatch export`: the summary rows of the database as csv, json, ndjson, txt or
+ *  Suricata EVE alerts, with each miner's sessions, estimates and owner. */
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../export/atomic-write.js';
 import { EXPORT_FORMATS, isExportFormat, renderExport } from '../export/formats.js';
 import { HitStore } from '../store/hit-store.js';
+import { addAssetsOption, addFarmOptions, farmOverrides, intelContext, loadAssets, type AssetsOption, type FarmOptions } from './intel-options.js';
 import { parseIsoMicros } from '../store/iso-time.js';
-import { DEFAULT_DB_PATH, ROLE_FILTERS, type RoleFilter } from '../store/types.js';
+import { CONFIDENCE_LEVELS, DEFAULT_DB_PATH, ROLE_FILTERS, type ConfidenceLevel, type RoleFilter } from '../store/types.js';
 
-export interface ExportOptions {
+export interface ExportOptions extends AssetsOption, FarmOptions {
   db: string;
   format: string;
   role: string;
   since?: string;
   until?: string;
   out?: string;
+  minConfidence?: string;
 }
 
 export function registerExport(program: Command): void {
-  program
+  const cmd = program
     .command('export')
     .description('write the IPs seen mining (or serving as pools) from the database')
     .option('--db <path>', 'database file', DEFAULT_DB_PATH)
@@ -24,10 +27,11 @@ export function registerExport(program: Command): void {
     .option('--role <role>', `which side: ${ROLE_FILTERS.join(', ')}`, 'miner')
     .option('--since <iso>', 'only IPs still active at or after this time (UTC unless a zone is given)')
     .option('--until <iso>', 'only IPs already active at or before this time')
-    .option('--out <file>', 'write to this file (replaced atomically) instead of stdout')
-    .action((opts: ExportOptions) => {
-      process.exitCode = runExport(opts);
-    });
+    .option('--min-confidence <level>', `count only hits at or above this confidence: ${CONFIDENCE_LEVELS.join(', ')}`, 'low')
+    .option('--out <file>', 'write to this file (replaced atomically) instead of stdout');
+  addFarmOptions(addAssetsOption(cmd)).action((opts: ExportOptions) => {
+    process.exitCode = runExport(opts);
+  });
 }
 
 /** Runs the export; returns the exit code (0 ok, 2 usage or database error). */
@@ -50,13 +54,21 @@ export function runExport(opts: ExportOptions): number {
   if (since !== undefined && until !== undefined && since > until) {
     return fail('--since is later than --until');
   }
+  const minConfidence = opts.minConfidence ?? 'low';
+  if (!(CONFIDENCE_LEVELS as readonly string[]).includes(minConfidence)) {
+    return fail(`unknown confidence '${minConfidence}' (expected ${CONFIDENCE_LEVELS.join(', ')})`);
+  }
+  const farm = farmOverrides(opts);
+  if (typeof farm === 'string') return fail(farm);
 
   let text: string;
   try {
+    const assets = loadAssets(opts);
     const store = HitStore.open(opts.db, { readonly: true });
     try {
-      const filter = { role: role as RoleFilter, since: opts.since, until: opts.until };
-      text = renderExport(format, store.listIps(filter));
+      const filter = { role: role as RoleFilter, since: opts.since, until: opts.until, minConfidence: minConfidence as ConfidenceLevel };
+      const ctx = intelContext(store, assets, farm, { since: opts.since, until: opts.until });
+      text = renderExport(format, store.listIps(filter), ctx);
     } finally {
       store.close();
     }

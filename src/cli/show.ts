@@ -3,12 +3,18 @@ import type { Command } from 'commander';
 import { toExportRecords } from '../export/records.js';
 import { HitStore } from '../store/hit-store.js';
 import { endpoint, parseIp } from '../store/ip-address.js';
-import { DEFAULT_DB_PATH, type HitRow, type IpSummary } from '../store/types.js';
+import { CONFIDENCE_LEVELS, DEFAULT_DB_PATH, type ConfidenceLevel, type HitRow, type IpSummary } from '../store/types.js';
+import { defaultIntelTables, ipIntel, type IpIntel } from '../estimate/ip-intel.js';
+import { ownerLookup, type OwnerView } from '../store/owners.js';
+import type { SessionRow } from '../store/session-store.js';
+import { loadAssets, type AssetsOption } from './intel-options.js';
+import { renderIntelText } from './show-sessions.js';
 
-export interface ShowOptions {
+export interface ShowOptions extends AssetsOption {
   db: string;
   json?: boolean;
   limit: string;
+  minConfidence?: string;
 }
 
 const DEFAULT_LIMIT = '50';
@@ -16,6 +22,8 @@ const DEFAULT_LIMIT = '50';
 const LIST_PREVIEW = 20;
 /** Widest a table cell gets before it is cut, so one long agent cannot wreck the layout. */
 const MAX_CELL = 40;
+/** The WHY column is never cut: its file:line references are the point. */
+const WHY_COLUMN = 6;
 
 export function registerShow(program: Command): void {
   program
@@ -25,6 +33,8 @@ export function registerShow(program: Command): void {
     .option('--db <path>', 'database file', DEFAULT_DB_PATH)
     .option('--json', 'print one JSON object instead of text')
     .option('--limit <n>', 'evidence rows to show, newest first', DEFAULT_LIMIT)
+    .option('--min-confidence <level>', `only hits at or above this confidence: ${CONFIDENCE_LEVELS.join(', ')}`, 'low')
+    .option('--assets <file>', 'CSV mapping IPs/CIDRs to owners (prefix,owner_id,name,place,tags)')
     .action((ip: string, opts: ShowOptions) => {
       process.exitCode = runShow(ip, opts);
     });
@@ -42,16 +52,25 @@ export function runShow(ipText: string, opts: ShowOptions): number {
     return fail(`--limit must be a positive integer, got '${printable(opts.limit)}'`);
   }
   const limit = Number(opts.limit);
+  const minConfidence = (opts.minConfidence ?? 'low') as ConfidenceLevel;
+  if (!CONFIDENCE_LEVELS.includes(minConfidence)) {
+    return fail(`--min-confidence must be one of ${CONFIDENCE_LEVELS.join(', ')}, got '${printable(String(minConfidence))}'`);
+  }
   // The canonical text is what the sensor stores; the text as typed is tried as well.
   const lookupForms = [...new Set([ip.text, ipText])];
 
   let summaries: IpSummary[];
   let evidence: HitRow[];
+  let sessions: SessionRow[];
+  let owner: OwnerView;
   try {
+    const assets = loadAssets(opts);
     const store = HitStore.open(opts.db, { readonly: true });
     try {
-      summaries = lookupForms.flatMap((form) => store.summaryFor(form));
-      evidence = newestFirst(lookupForms.flatMap((form) => store.evidenceFor(form, limit))).slice(0, limit);
+      summaries = lookupForms.flatMap((form) => store.summaryFor(form, minConfidence));
+      evidence = newestFirst(lookupForms.flatMap((form) => store.evidenceFor(form, limit, minConfidence))).slice(0, limit);
+      sessions = store.sessions.list({ minerIps: lookupForms });
+      owner = ownerLookup(assets, store.sessions.recordedOwners())(ip.text);
     } finally {
       store.close();
     }
@@ -65,10 +84,11 @@ export function runShow(ipText: string, opts: ShowOptions): number {
   }
   const total = summaries.reduce((sum, s) => sum + s.hits, 0);
   const isSelf = (addr: string): boolean => lookupForms.includes(addr);
+  const intel: IpIntel | undefined = sessions.length ? ipIntel(ip.text, sessions, defaultIntelTables()) : undefined;
   process.stdout.write(
     opts.json
-      ? `${JSON.stringify(showJson(ip.text, summaries, evidence, total), null, 2)}\n`
-      : renderText(summaries, evidence, total, isSelf),
+      ? `${JSON.stringify({ ...showJson(ip.text, summaries, evidence, total), owner, intel: intel ?? null, sessions }, null, 2)}\n`
+      : renderText(summaries, evidence, total, isSelf, renderIntelText(owner, intel, sessions, printable)),
   );
   return 0;
 }
@@ -104,6 +124,7 @@ function showJson(ip: string, summaries: IpSummary[], evidence: HitRow[], total:
       algo: h.algo,
       pool_host: h.poolHost,
       detail: h.detail,
+      provenance: h.provenance,
     })),
   };
 }
@@ -113,6 +134,8 @@ function renderText(
   evidence: HitRow[],
   total: number,
   isSelf: (addr: string) => boolean,
+  /** Owner, sessions and estimates, printed between the rollup and the evidence. */
+  intelText = '',
 ): string {
   const out: string[] = [];
   for (const s of summaries) {
@@ -126,8 +149,10 @@ function renderText(
     out.push(`  agents      ${preview(s.agents)}`);
     out.push('');
   }
+  if (intelText) out.push(intelText.trimEnd(), '');
   out.push(`Evidence, newest first (${evidence.length} of ${Math.max(total, evidence.length)}):`);
-  const header = ['TIME', 'ROLE', 'PEER', 'DIALECT', 'KIND', 'CONF', 'AGENT', 'IDENTITY', 'SOURCE'];
+  // WHY: the detector and the signature lines behind each hit (never cut: it is the evidence).
+  const header = ['TIME', 'ROLE', 'PEER', 'DIALECT', 'KIND', 'CONF', 'WHY', 'AGENT', 'IDENTITY', 'SOURCE'];
   const rows = evidence.map((h) => {
     const asMiner = isSelf(h.minerIp);
     const identity = [
@@ -142,10 +167,11 @@ function renderText(
       h.dialect,
       h.kind,
       h.confidence,
+      h.provenance ?? h.detector,
       h.agent ?? '-',
       identity.length ? identity.join(' ') : '-',
       h.source,
-    ].map((cell, i, all) => (i === all.length - 1 ? printable(cell) : clipCell(printable(cell))));
+    ].map((cell, i, all) => (i === all.length - 1 || i === WHY_COLUMN ? printable(cell) : clipCell(printable(cell))));
   });
   out.push(...alignColumns([header, ...rows]));
   return `${out.join('\n')}\n`;

@@ -25,12 +25,19 @@ export interface ReplaySummary {
   hitsInserted: number;
   evidence: number;
   seconds: number;
+  /** Worker threads the flows were sharded among (1: the main thread did all). */
+  workers: number;
+  /** Peak resident memory of the process (all threads). */
+  maxRssBytes: number;
 }
 
 const MAX_LISTED = 50;
 
+/** 1,234,567. Not toLocaleString: its first call loads ICU data, ~25 ms of every replay. */
 function num(n: number): string {
-  return n.toLocaleString('en-US');
+  const digits = String(Math.abs(Math.round(n)));
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
+  return n < 0 ? `-${grouped}` : grouped;
 }
 
 function mb(bytes: number): string {
@@ -42,7 +49,8 @@ export function formatSummary(s: ReplaySummary): string {
   const secs = Math.max(s.seconds, 1e-3);
   out.push(
     `replayed ${s.inputs.length} input(s): ${num(s.packets)} packets, ${mb(s.bytes)}, ${num(s.flows)} flows in ${s.seconds.toFixed(2)} s` +
-      ` (${(s.bytes / 1e6 / secs).toFixed(1)} MB/s, ${num(Math.round(s.packets / secs))} packets/s)`,
+      ` (${(s.bytes / 1e6 / secs).toFixed(1)} MB/s, ${num(Math.round(s.packets / secs))} packets/s` +
+      `${s.workers > 1 ? `, ${s.workers} workers` : ''}, peak RSS ${(s.maxRssBytes / 1e6).toFixed(0)} MB)`,
   );
   out.push(`miner IPs: ${num(s.miners.length + s.moreMiners)}   evidence: ${num(s.evidence)}   new hits stored: ${num(s.hitsInserted)}`);
   const listed = s.miners.slice(0, MAX_LISTED);

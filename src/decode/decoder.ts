@@ -10,6 +10,7 @@ import {
   gtpuInnerOffset,
   vxlanInnerOffset,
 } from './tunnels.js';
+import type { CapturedPacket } from '../capture/types.js';
 import { type DecodeStats, type DecodedPacket, IPPROTO_TCP, IPPROTO_UDP, newDecodeStats } from './types.js';
 
 export interface DecoderOptions {
@@ -72,6 +73,19 @@ export class Decoder {
   /** Decode one captured frame. Returns true when `out` now holds an IPv4/IPv6 TCP or UDP
    *  packet (innermost, after tunnels). */
   decode(linkType: number, buf: Buffer, offset: number, length: number, tsMicros: number, out: DecodedPacket): boolean {
+    out.tsMicros = tsMicros;
+    return this.decodeFrame(linkType, buf, offset, length, out);
+  }
+
+  /** decode() for a reader's packet: the capture time comes from the packet, so the
+   *  per-packet call passes no number that would need boxing. */
+  decodePacket(pkt: CapturedPacket, out: DecodedPacket): boolean {
+    out.tsMicros = pkt.tsMicros;
+    return this.decodeFrame(pkt.linkType, pkt.buf, pkt.offset, pkt.length, out);
+  }
+
+  private decodeFrame(linkType: number, buf: Buffer, offset: number, length: number, out: DecodedPacket): boolean {
+    const tsMicros = out.tsMicros;
     out.ipVersion = 0;
     out.protocol = 0;
     out.srcPort = 0;

@@ -5,6 +5,8 @@
  * of their own beyond what they put in FlowFacts.
  */
 import type { Direction, Flow, FlowEndReason } from '../flow/types.js';
+import type { ProtocolRules } from '../signatures/protocols.js';
+import type { Confidence } from './types.js';
 
 /** A JSON-RPC-ish message as seen on a mining stream. */
 export interface JsonMessage {
@@ -35,6 +37,10 @@ export interface Finding {
   algo?: string;
   poolHost?: string;
   detail?: string;
+  /** Default 'high' (the protocol itself was seen). */
+  confidence?: Confidence;
+  /** Signature lines behind the finding ('protocols/stratum.txt:12'), besides the detector. */
+  provenance?: string;
 }
 
 /** Facts a detector learned about the flow that later messages need (dialect refinement). */
@@ -47,6 +53,8 @@ export interface FlowFacts {
 export interface MessageContext {
   readonly dir: Direction;
   readonly facts: FlowFacts;
+  /** Method and marker rules of the flow's signature set. */
+  readonly rules: ProtocolRules;
 }
 
 export interface JsonDetector {

@@ -3,13 +3,31 @@
  * lines or HTTP messages, offers every message to the detectors, decides which side is
  * the miner from what they find, and emits Evidence.
  *
- * Cost control: a direction whose first byte is neither '{' nor an HTTP token is dropped at
- * once; a line is parsed only when it carries a "method"/"result" key; a flow that shows no
- * mining within its probe budget stops being inspected (flow.inspect = false), so the flow
- * table stops reassembling it.
+ * Beyond the payload it reads what survives encryption: TLS hellos (SNI, JA3/JA4), the HTTP
+ * Host, DNS answers that teach pool addresses, the Stratum V2 handshake shape, and flows to
+ * listed or DNS-learned pool endpoints (see dns.ts, tls.ts, http-host.ts, sv2.ts,
+ * endpoint.ts); the signature set in force when a flow starts decides what counts.
+ *
+ * Cost control: a direction whose first byte is neither '{', an HTTP token nor a TLS
+ * handshake is dropped at once; a line is parsed only when it carries a "method"/"result"
+ * key; a flow that shows no mining within its probe budget stops being inspected
+ * (flow.inspect = false), so the flow table stops reassembling it. Pool endpoints are looked
+ * up once per flow, never per packet. Only flows to pool endpoints whose payload cannot be
+ * read stay inspected (cheaply) until their sustained-flow rule decides.
  */
 import type { Direction, Flow, FlowEndReason, StreamHandler } from '../flow/types.js';
+import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type SignatureReloadTarget, type SignatureSource } from '../signatures/reloadable.js';
+import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
+import { originText } from '../signatures/types.js';
 import { beamDetector } from './beam.js';
+import { DNS_PORT, DnsFlowState, DnsWatcher, type PoolSide } from './dns.js';
+import { findPoolEndpoint, payloadlessEvidence, sustainedEvidence, type PoolEndpointMatch } from './endpoint.js';
+import { httpHostEvidence } from './http-host.js';
+import { entryLabel, joinProvenance, type IntelFinding } from './intel.js';
+import { FlightCounter, noiseShapeEvidence, parseSetupConnection, setupConnectionEvidence } from './sv2.js';
+import { HANDSHAKE_CLIENT_HELLO, parseClientHello, parseServerHello } from './tls-hello.js';
+import { firstHandshake, MAX_HELLO_BYTES, startsTlsHandshake } from './tls-records.js';
+import { tlsClientEvidence, tlsFacts, type TlsFacts } from './tls.js';
 import { cryptonoteDetector } from './cryptonote.js';
 import type {
   Finding,
@@ -27,6 +45,7 @@ import { parseHttpHead } from './http-head.js';
 import { getworkBodyDetector, hasMiningHeaders, httpGetworkDetector } from './http-getwork.js';
 import { stratumDetector } from './stratum.js';
 import type { Evidence, EvidenceSink } from './types.js';
+import { portInRanges } from '../signatures/protocols.js';
 
 export const JSON_DETECTORS: readonly JsonDetector[] = [
   stratumDetector,
@@ -71,12 +90,20 @@ export interface DetectStats {
   evidence: number;
   /** Evidence not emitted because a flow hit maxEvidencePerFlow. */
   evidenceCapped: number;
+  /** Evidence from beyond the payload (DNS, TLS, HTTP Host, endpoints, SV2 shape). */
+  intelEvidence: number;
+  tlsHellos: number;
+  dnsMessages: number;
+  /** Pool addresses learned from DNS answers (including re-learned ones). */
+  dnsLearned: number;
 }
 
 const enum Mode {
   Probe,
   Lines,
   Http,
+  /** Collecting the first TLS handshake message (ClientHello / ServerHello). */
+  Tls,
   Off,
 }
 
@@ -111,7 +138,23 @@ interface PendingFinding {
 }
 
 class FlowInspection {
+  constructor(
+    /** The signature set in force when the flow started; the flow keeps it to its end. */
+    readonly set: SignatureSet,
+  ) {}
+
   readonly facts: FlowFacts = {};
+  /** The listed or DNS-learned pool endpoint the flow talks to, looked up once at its start. */
+  pool: PoolEndpointMatch | null = null;
+  /** Some message of the flow could be read (a JSON line or an HTTP head). */
+  readable = false;
+  tls: TlsFacts | null = null;
+  /** First-flight byte counts while the Stratum V2 handshake shape is undecided. */
+  flights: FlightCounter | null = null;
+  /** Unreadable flow to a pool endpoint, kept for its sustained-flow rule. */
+  watch = false;
+  /** A flow-level hit (TLS SNI, sustained endpoint, SV2) was emitted: no second one. */
+  flowHit = false;
   confirmed = false;
   /** Side (0/1) that is the miner, once confirmed. */
   minerSide: Direction = 0;
@@ -152,7 +195,7 @@ function toMessage(obj: Record<string, unknown>, overHttp: boolean): JsonMessage
   };
 }
 
-export class DetectionEngine implements StreamHandler {
+export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   readonly stats: DetectStats = {
     flowsInspected: 0,
     flowsConfirmed: 0,
@@ -163,34 +206,174 @@ export class DetectionEngine implements StreamHandler {
     httpMessages: 0,
     evidence: 0,
     evidenceCapped: 0,
+    intelEvidence: 0,
+    tlsHellos: 0,
+    dnsMessages: 0,
+    dnsLearned: 0,
   };
   /** Written into every Evidence.source; the sensor sets it per input. */
   source = '';
   private readonly opts: EngineOptions;
+  /** DNS evidence and the pool addresses learned from answers (kept across reloads). */
+  readonly dns: DnsWatcher;
+  private signatures: SignatureSource;
+  /** Successful reloads since start. */
+  signatureReloads = 0;
 
   constructor(
     private readonly sink: EvidenceSink,
     opts: Partial<EngineOptions> = {},
     private readonly observers: readonly MessageObserver[] = [],
+    /** Default: the method and marker rules alone (payload detectors, no lists). */
+    signatures?: SignatureSource | SignatureSet,
   ) {
     this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
+    this.signatures = signatures === undefined ? fixedSignatures(payloadOnlySignatures()) : signatures instanceof SignatureSet ? fixedSignatures(signatures) : signatures;
+    this.dns = new DnsWatcher((flow, minerSide, f, ts, pool) => this.emitIntel(flow, null, minerSide, f, ts, pool));
+  }
+
+  /** The signature set new flows start with. */
+  get signatureSet(): SignatureSet {
+    return this.signatures.current;
+  }
+
+  /**
+   * Loads a signature folder (null: the one in use, else the shipped one) and swaps it in for
+   * the flows that start from now on; DNS-learned pool addresses are kept. Throws
+   * SignatureLoadError, with every problem as file:line, and keeps the set in force when
+   * anything is wrong. This is what the live daemon calls on SIGHUP.
+   */
+  reloadSignatures(dir: string | null = null): string {
+    const source = this.signatures;
+    if (source instanceof ReloadableSignatures && (dir === null || dir === source.dir)) {
+      const outcome = source.reload();
+      if (!outcome.ok) throw new SignatureLoadError(source.dir, outcome.problems);
+      this.signatureReloads++;
+      return `signatures reloaded from ${source.dir}: ${countsText(outcome.counts)}`;
+    }
+    const target = dir ?? (source.current.dir || shippedSignatureDir());
+    const result = loadSignatureDir(target);
+    if (!result.set) throw new SignatureLoadError(target, result.problems);
+    this.signatures = fixedSignatures(result.set);
+    this.signatureReloads++;
+    const notes = result.notes.length ? ` (${result.notes.join('; ')})` : '';
+    return `signatures reloaded from ${target}: ${countsText(result.counts)}${notes}`;
+  }
+
+  /** The flow table should report flows that never carried payload (rule endpoint.syn). */
+  get wantsPayloadlessFlows(): boolean {
+    return this.signatures.current.protocols.rule('endpoint.syn') !== undefined;
   }
 
   onData(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, tsMicros: number): void {
     let st = flow.app as FlowInspection | undefined;
     if (st === undefined) {
-      st = new FlowInspection();
-      flow.app = st;
-      this.stats.flowsInspected++;
+      st = this.startFlow(flow, dir, buf, offset, length, tsMicros);
+    }
+    if (st.flights) this.countFlight(flow, st, dir, length, tsMicros);
+    if (st.watch) {
+      this.checkSustained(flow, st, tsMicros);
+      return;
     }
     const d = st.dirs[dir];
     if (d.mode === Mode.Off) return;
     d.inspected += length;
     const end = offset + length;
-    if (d.mode === Mode.Probe) this.probe(flow, d, buf, offset, end);
+    if (d.mode === Mode.Probe) this.probe(flow, st, d, buf, offset, end);
     if (d.mode === Mode.Lines) this.feedLines(flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.Http) this.feedHttp(flow, st, d, dir, buf, offset, end, tsMicros);
-    this.maybeBypass(flow, st);
+    else if (d.mode === Mode.Tls) this.feedTls(flow, st, d, dir, buf, offset, end, tsMicros);
+    if (flow.app === st) this.maybeBypass(flow, st);
+  }
+
+  /** One UDP datagram: DNS on port 53 is read; every other UDP flow is dropped at once. */
+  onDatagram(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, tsMicros: number): void {
+    let st = flow.app as DnsFlowState | undefined;
+    if (st === undefined) {
+      const set = this.signatures.current;
+      const wanted =
+        (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) &&
+        set.pools.hasNames &&
+        (set.protocols.rule('dns.query') !== undefined || set.protocols.rule('dns.learn') !== undefined);
+      if (!wanted) {
+        flow.inspect = false;
+        return;
+      }
+      st = new DnsFlowState(set);
+      flow.app = st;
+    }
+    const before = this.dns.learned.learnedTotal;
+    this.dns.onDatagram(flow, st, dir, buf, offset, length, tsMicros);
+    this.stats.dnsMessages = this.dns.messages;
+    this.stats.dnsLearned += this.dns.learned.learnedTotal - before;
+  }
+
+  /**
+   * A flow's first payload: its signature set, its pool endpoint (one lookup), and the
+   * plaintext Stratum V2 / handshake-shape checks that need the very first bytes.
+   */
+  private startFlow(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, ts: number): FlowInspection {
+    const set = this.signatures.current;
+    const st = new FlowInspection(set);
+    flow.app = st;
+    this.stats.flowsInspected++;
+    st.pool = findPoolEndpoint(flow, set, this.dns.learned, ts);
+    const rules = set.protocols;
+    if (dir === 0 && flow.sawSyn) {
+      const setupRule = rules.rule('sv2.setup');
+      const setup = setupRule ? parseSetupConnection(buf, offset, offset + length) : null;
+      if (setup && setupRule) {
+        this.emitIntel(flow, st, 0, setupConnectionEvidence(setupRule, setup), ts);
+        st.flowHit = true;
+      }
+      const noise = rules.rule('sv2.noise');
+      if (noise && !st.flowHit) st.flights = new FlightCounter(noise.params.get('client-bytes') ?? 64, noise.params.get('server-bytes') ?? 234);
+    }
+    return st;
+  }
+
+  /** Stratum V2 handshake shape: decided when the client speaks a second time. */
+  private countFlight(flow: Flow, st: FlowInspection, dir: Direction, length: number, ts: number): void {
+    const flights = st.flights!;
+    if (!flights.add(dir, length)) return;
+    st.flights = null;
+    const rule = st.set.protocols.rule('sv2.noise');
+    if (!flights.matched || !rule || st.flowHit || st.readable) return;
+    let finding: IntelFinding | null = null;
+    if (st.pool) {
+      finding = noiseShapeEvidence(rule, rule.confidence, `towards pool endpoint ${entryLabel(st.pool.entry)}`);
+      finding.provenance = joinProvenance(finding.provenance, entryLabel(st.pool.entry));
+      finding.dialect = 'sv2';
+    } else if (portInRanges(flow.port[1], rule.ports)) {
+      const level = rule.params.get('port-confidence');
+      finding = noiseShapeEvidence(rule, level === undefined ? 'low' : (['low', 'medium', 'high'] as const)[level]!, `towards port ${flow.port[1]}`);
+    }
+    if (finding) {
+      this.emitIntel(flow, st, 0, finding, ts);
+      st.flowHit = true;
+    }
+  }
+
+  /** A watched flow (unreadable, to a pool endpoint): a hit once the rule's thresholds are met. */
+  private checkSustained(flow: Flow, st: FlowInspection, ts: number): void {
+    const rule = st.set.protocols.rule('endpoint.sustained');
+    if (!rule || !st.pool || st.flowHit) {
+      this.release(flow, st);
+      return;
+    }
+    const f = sustainedEvidence(flow, st.pool, rule, st.tls, ts);
+    if (!f) return;
+    this.emitIntel(flow, st, (1 - st.pool.side) as Direction, f, ts);
+    st.flowHit = true;
+    this.release(flow, st);
+  }
+
+  /** Stops delivering payload for a flow that needs nothing more. */
+  private release(flow: Flow, st: FlowInspection): void {
+    st.watch = false;
+    if (st.confirmed) return;
+    flow.inspect = false;
+    flow.app = undefined;
   }
 
   onGap(flow: Flow, dir: Direction): void {
@@ -203,21 +386,41 @@ export class DetectionEngine implements StreamHandler {
   }
 
   onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
-    const st = flow.app as FlowInspection | undefined;
+    const app = flow.app;
+    flow.app = undefined;
+    if (app instanceof DnsFlowState) {
+      this.dns.onFlowEnd(flow, app);
+      return;
+    }
+    const st = app as FlowInspection | undefined;
     if (st?.confirmed) {
       if (!st.settled) this.settle(flow, st);
       for (const o of this.observers) o.onFlowEnd(flow, _reason);
+    } else if (st?.watch) {
+      this.checkSustained(flow, st, flow.lastSeenMicros);
+    } else if (st === undefined && flow.protocol === 6 && flow.bytes[0] + flow.bytes[1] === 0) {
+      this.payloadlessFlowEnd(flow);
     }
-    flow.app = undefined;
+  }
+
+  /** A TCP flow that never carried payload: a low hit when it went to a pool endpoint. */
+  private payloadlessFlowEnd(flow: Flow): void {
+    const set = this.signatures.current;
+    const rule = set.protocols.rule('endpoint.syn');
+    if (!rule) return;
+    const pool = findPoolEndpoint(flow, set, this.dns.learned, flow.firstSeenMicros);
+    if (pool) this.emitIntel(flow, null, (1 - pool.side) as Direction, payloadlessEvidence(flow, pool, rule), flow.firstSeenMicros);
   }
 
   /** Decides how to frame a direction from its first payload bytes. */
-  private probe(flow: Flow, d: DirectionState, buf: Buffer, start: number, end: number): void {
+  private probe(flow: Flow, st: FlowInspection, d: DirectionState, buf: Buffer, start: number, end: number): void {
     const i = skipSpace(buf, start, end);
     if (i >= end) return;
     if (buf[i] === 0x7b /* { */) d.mode = Mode.Lines;
     else if (startsHttp(buf, i, end)) d.mode = Mode.Http;
-    else if (!flow.sawSyn) {
+    else if (startsTlsHandshake(buf, start, end) && (st.set.protocols.rule('tls.sni') || st.set.tls.size > 0 || st.pool)) {
+      d.mode = Mode.Tls;
+    } else if (!flow.sawSyn) {
       // Picked up mid-stream: the first bytes may be the tail of a line. Resync at a newline.
       d.mode = Mode.Lines;
       d.skipLine = true;
@@ -277,6 +480,7 @@ export class DetectionEngine implements StreamHandler {
       if (!st.confirmed && ++d.nonJsonLines > MAX_NON_JSON_LINES) d.mode = Mode.Off;
       return;
     }
+    st.readable = true;
     if (!hasGateKey(buf, start, end)) return;
     const obj = this.parse(buf, start, end);
     st.parsed++;
@@ -298,7 +502,7 @@ export class DetectionEngine implements StreamHandler {
   }
 
   private offer(flow: Flow, st: FlowInspection, dir: Direction, msg: JsonMessage, ts: number): void {
-    const ctx: MessageContext = { dir, facts: st.facts };
+    const ctx: MessageContext = { dir, facts: st.facts, rules: st.set.protocols };
     for (const det of JSON_DETECTORS) {
       const f = det.inspect(msg, ctx);
       if (f) {
@@ -355,6 +559,8 @@ export class DetectionEngine implements StreamHandler {
           return;
         }
         this.stats.httpMessages++;
+        st.readable = true;
+        if (head.isRequest) this.checkHost(flow, st, dir, head, ts);
         this.startHttpBody(flow, st, d, dir, head, ts);
       } else {
         const take = Math.min(d.bodyRemaining, end - pos);
@@ -411,7 +617,7 @@ export class DetectionEngine implements StreamHandler {
   }
 
   private inspectHttp(flow: Flow, st: FlowInspection, dir: Direction, head: HttpHead, body: JsonMessage | null, ts: number): void {
-    const ctx: MessageContext = { dir, facts: st.facts };
+    const ctx: MessageContext = { dir, facts: st.facts, rules: st.set.protocols };
     for (const det of HTTP_DETECTORS) {
       const f = det.inspect(head, body, ctx);
       if (f) this.accept(flow, st, dir, f, ts);
@@ -426,6 +632,7 @@ export class DetectionEngine implements StreamHandler {
    */
   private accept(flow: Flow, st: FlowInspection, dir: Direction, f: Finding, ts: number): void {
     if (!st.confirmed) {
+      if (!f.strong) f = this.knownMinerAgent(st, f);
       if (!f.strong) {
         if (st.pending.length < MAX_PENDING) st.pending.push({ finding: f, dir, tsMicros: ts });
         return;
@@ -465,6 +672,8 @@ export class DetectionEngine implements StreamHandler {
     this.stats.evidence++;
     const m = st.minerSide;
     const p = (1 - m) as Direction;
+    const agentRule = f.agent === undefined ? null : st.set.agents.match(f.agent);
+    const pool = st.pool?.side === p ? st.pool : null;
     const e: Evidence = {
       tsMicros: ts,
       minerIp: flow.addr[m],
@@ -474,31 +683,139 @@ export class DetectionEngine implements StreamHandler {
       transport: 'tcp',
       dialect,
       kind: f.kind,
-      confidence: 'high',
+      confidence: f.confidence ?? 'high',
       detector: f.detector,
       source: this.source,
+      provenance: joinProvenance(
+        f.detector,
+        f.provenance,
+        agentRule ? `${originText(agentRule.origin)} ${agentRule.miner}` : undefined,
+        pool ? (pool.learned ? `${entryLabel(pool.entry)} (dns-learned: ${pool.learned.question})` : entryLabel(pool.entry)) : undefined,
+      ),
     };
     if (f.agent !== undefined) e.agent = f.agent;
     if (f.worker !== undefined) e.worker = f.worker;
     if (f.login !== undefined) e.login = f.login;
     if (f.wallet !== undefined) e.wallet = f.wallet;
     if (algo !== undefined) e.algo = algo;
+    const poolHost = f.poolHost ?? pool?.learned?.name;
+    if (poolHost !== undefined) e.poolHost = poolHost;
+    if (f.detail !== undefined) e.detail = f.detail;
+    this.sink(e);
+  }
+
+  /** A weak finding whose agent is a known miner's counts, at the rule's confidence. */
+  private knownMinerAgent(st: FlowInspection, f: Finding): Finding {
+    const rule = st.set.protocols.rule('agent.known-miner');
+    const agent = rule && f.agent !== undefined ? st.set.agents.match(f.agent) : null;
+    if (!rule || !agent) return f;
+    return { ...f, strong: true, confidence: rule.confidence, provenance: joinProvenance(f.provenance, `${originText(rule.origin)} rule ${rule.name}`) };
+  }
+
+  /** Evidence from beyond the payload; `st` is null for flows already released. */
+  private emitIntel(flow: Flow, st: FlowInspection | null, minerSide: Direction, f: IntelFinding, ts: number, pool?: PoolSide): void {
+    if (st) {
+      const key = `intel|${f.kind}|${f.poolHost ?? ''}`;
+      if (st.emitted.has(key)) return;
+      if (st.evidence >= this.opts.maxEvidencePerFlow) {
+        this.stats.evidenceCapped++;
+        return;
+      }
+      st.emitted.add(key);
+      st.evidence++;
+    }
+    this.stats.evidence++;
+    this.stats.intelEvidence++;
+    const m = minerSide;
+    const p = (1 - m) as Direction;
+    const e: Evidence = {
+      tsMicros: ts,
+      minerIp: flow.addr[m],
+      minerPort: flow.port[m],
+      poolIp: pool ? pool.ip : flow.addr[p],
+      poolPort: pool ? pool.port : flow.port[p],
+      transport: flow.protocol === 17 ? 'udp' : 'tcp',
+      dialect: f.dialect,
+      kind: f.kind,
+      confidence: f.confidence,
+      detector: f.detector,
+      source: this.source,
+      provenance: f.provenance,
+    };
+    if (f.agent !== undefined) e.agent = f.agent;
     if (f.poolHost !== undefined) e.poolHost = f.poolHost;
     if (f.detail !== undefined) e.detail = f.detail;
     this.sink(e);
   }
 
+  /** HTTP request to a listed pool host. */
+  private checkHost(flow: Flow, st: FlowInspection, dir: Direction, head: HttpHead, ts: number): void {
+    const f = httpHostEvidence(st.set, head, flow.port[1 - dir]!);
+    if (f) this.emitIntel(flow, st, dir, f, ts);
+  }
+
+  /**
+   * Collects a direction's first TLS handshake message. The ClientHello is judged at once
+   * (SNI, fingerprints); the ServerHello is kept for the details. Then the direction is off:
+   * the rest is encrypted.
+   */
+  private feedTls(flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
+    let src = buf;
+    let s = start;
+    let e = end;
+    if (d.carry.length > 0) {
+      if (!d.carry.append(buf, start, end, MAX_HELLO_BYTES)) {
+        d.mode = Mode.Off;
+        return;
+      }
+      src = d.carry.buffer;
+      s = 0;
+      e = d.carry.length;
+    }
+    const hs = firstHandshake(src, s, e);
+    if (hs === 'more') {
+      if (d.carry.length === 0 && !d.carry.append(buf, start, end, MAX_HELLO_BYTES)) d.mode = Mode.Off;
+      return;
+    }
+    d.mode = Mode.Off;
+    if (hs !== null) {
+      if (hs.buf[hs.start] === HANDSHAKE_CLIENT_HELLO) this.clientHello(flow, st, dir, hs.buf, hs.start, hs.end, ts);
+      else if (st.tls) st.tls.server = parseServerHello(hs.buf, hs.start, hs.end);
+    }
+    d.carry.clear();
+  }
+
+  private clientHello(flow: Flow, st: FlowInspection, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
+    const hello = parseClientHello(buf, start, end);
+    if (!hello) return;
+    this.stats.tlsHellos++;
+    st.tls = tlsFacts(st.set, hello);
+    const f = tlsClientEvidence(st.set, st.tls, flow.port[1 - dir]!);
+    if (f && !st.flowHit) {
+      this.emitIntel(flow, st, dir, f, ts);
+      st.flowHit = true;
+    }
+  }
+
   /** Stops inspecting a flow that has shown nothing within its budget, or whose both directions are off. */
   private maybeBypass(flow: Flow, st: FlowInspection): void {
-    if (st.confirmed) return;
+    if (st.confirmed || st.flights !== null) return; // the SV2 shape needs the first flights
     const [a, b] = st.dirs;
     const bothOff = a.mode === Mode.Off && b.mode === Mode.Off;
     const overBudget =
       a.inspected + b.inspected > 2 * this.opts.probeBytes || st.parsed > this.opts.probeMessages;
     if (bothOff || overBudget) {
+      this.stats.flowsBypassed++;
+      // Unreadable payload to a pool endpoint: keep counting until the sustained rule decides.
+      if (!st.readable && st.pool && !st.flowHit && st.set.protocols.rule('endpoint.sustained')) {
+        st.watch = true;
+        a.carry.clear();
+        b.carry.clear();
+        st.pending = [];
+        return;
+      }
       flow.inspect = false;
       flow.app = undefined;
-      this.stats.flowsBypassed++;
     }
   }
 }

@@ -4,45 +4,17 @@
  * The side that sends subscribe/authorize/submit is the miner; the side that pushes
  * notify/set_difficulty is the pool.
  */
+import type { MarkerRule, MethodRule } from '../signatures/types.js';
+import { originText } from '../signatures/types.js';
 import type { Finding, JsonDetector, JsonMessage, MessageContext } from './dialect.js';
 import { isHex } from './dialect.js';
 import { cleanText, splitLogin } from './identity.js';
 
-const ES1_MARKER = 'EthereumStratum/1.0.0';
-const ES2_MARKER = 'EthereumStratum/2.0.0';
-
-/** Methods a miner sends, and whether they identify mining on their own. */
-const MINER_METHODS: ReadonlyMap<string, boolean> = new Map([
-  ['mining.subscribe', true],
-  ['mining.authorize', true],
-  ['mining.submit', true],
-  ['mining.configure', true],
-  ['mining.extranonce.subscribe', true],
-  ['mining.suggest_difficulty', true],
-  ['mining.suggest_target', true],
-  ['mining.get_transactions', true],
-  ['mining.hello', true],
-  ['mining.hashrate', true],
-  ['mining.multi_version', true],
-  ['mining.noop', false],
-  ['mining.bye', false],
-]);
-
-/** Methods a pool sends. */
-const POOL_METHODS: ReadonlyMap<string, boolean> = new Map([
-  ['mining.notify', true],
-  ['mining.set_difficulty', true],
-  ['mining.set_target', true],
-  ['mining.set_extranonce', true],
-  ['mining.set_version_mask', true],
-  ['mining.set', true],
-  ['mining.reconnect', true],
-  ['set_extranonce', false], // Kaspa bridge: no prefix, generic on its own
-  ['client.reconnect', false],
-  ['client.show_message', false],
-  ['client.get_version', false],
-  ['mining.ping', false],
-]);
+/*
+ * Which methods belong to the family, who sends them, whether they identify mining alone and
+ * which shape check below validates them come from the protocol rules
+ * (signatures/protocols/stratum.txt); so do the marker strings that name the ES1/ES2 dialects.
+ */
 
 function dialectOf(ctx: MessageContext): string {
   return ctx.facts.dialect ?? 'stratum';
@@ -63,50 +35,64 @@ function algoFromNotify(params: unknown[]): string | undefined {
   return undefined;
 }
 
-function inspectMinerMethod(method: string, strong: boolean, msg: JsonMessage, ctx: MessageContext): Finding | null {
+function findingOf(rule: MethodRule, ctx: MessageContext): Finding {
+  return {
+    dialect: dialectOf(ctx),
+    kind: rule.method,
+    sender: rule.sender,
+    strong: rule.strong,
+    detector: 'stratum',
+    provenance: originText(rule.origin),
+  };
+}
+
+function inspectMinerMethod(rule: MethodRule, msg: JsonMessage, ctx: MessageContext): Finding | null {
   const params = msg.params;
-  const f: Finding = { dialect: dialectOf(ctx), kind: method, sender: 'miner', strong, detector: 'stratum' };
-  switch (method) {
-    case 'mining.subscribe': {
+  const f = findingOf(rule, ctx);
+  switch (rule.shape) {
+    case 'subscribe': {
       if (params !== undefined && !Array.isArray(params)) return null;
       const p = (params as unknown[] | undefined) ?? [];
       f.agent = cleanText(p[0]);
-      if (p[1] === ES1_MARKER) ctx.facts.dialect = 'ethstratum1';
+      const marker = ctx.rules.markerDialect(p[1]);
+      if (marker && p[1] === marker.text) ctx.facts.dialect = marker.dialect;
       // ZIP 301 and KawPow: [agent, session, host, port] — the host names the pool.
       if (p.length >= 4 && typeof p[2] === 'string' && p[2].length > 0) f.poolHost = cleanText(p[2]);
       f.dialect = dialectOf(ctx);
       return f;
     }
-    case 'mining.hello': {
+    case 'hello': {
       const p = msg.params as Record<string, unknown> | undefined;
       if (!p || typeof p !== 'object' || Array.isArray(p)) return null;
-      if (typeof p.proto === 'string' && p.proto.startsWith('EthereumStratum/2')) ctx.facts.dialect = 'ethstratum2';
-      else if (p.proto !== ES2_MARKER && p.agent === undefined) return null;
+      const marker = ctx.rules.markerDialect(p.proto);
+      if (marker) ctx.facts.dialect = marker.dialect;
+      else if (p.agent === undefined) return null;
       f.dialect = ctx.facts.dialect ?? 'ethstratum2';
       f.agent = cleanText(p.agent);
       f.poolHost = cleanText(p.host);
       return f;
     }
-    case 'mining.authorize':
-    case 'mining.submit': {
+    case 'authorize':
+    case 'submit': {
+      const submit = rule.shape === 'submit';
       if (!isStringArray(params) || typeof params[0] !== 'string') return null;
-      if (method === 'mining.submit' && params.length < 3) return null;
+      if (submit && params.length < 3) return null;
       const login = cleanText(params[0]);
       // ES2 submit is [job_id, nonce, pool-assigned worker id]: no identity in it.
-      if (ctx.facts.dialect === 'ethstratum2' && method === 'mining.submit') return f;
+      if (ctx.facts.dialect === 'ethstratum2' && submit) return f;
       if (login) {
         const parts = splitLogin(login);
         f.login = login;
         f.wallet = parts.wallet;
         f.worker = parts.worker ?? login;
       }
-      if (method === 'mining.submit') {
+      if (submit) {
         if (params.length === 5 && isHex(params[2], 16) && isHex(params[3], 64) && isHex(params[4], 64)) f.algo = 'kawpow';
         else if (params.length === 5 && typeof params[4] === 'string' && params[4].length > 2000) f.algo = 'equihash';
       }
       return f;
     }
-    case 'mining.hashrate': {
+    case 'hashrate': {
       if (!isStringArray(params)) return null;
       f.detail = cleanText(`self-reported hashrate 0x${String(params[0])}`);
       return f;
@@ -117,11 +103,11 @@ function inspectMinerMethod(method: string, strong: boolean, msg: JsonMessage, c
   }
 }
 
-function inspectPoolMethod(method: string, strong: boolean, msg: JsonMessage, ctx: MessageContext): Finding | null {
+function inspectPoolMethod(rule: MethodRule, msg: JsonMessage, ctx: MessageContext): Finding | null {
   const params = msg.params;
-  const f: Finding = { dialect: dialectOf(ctx), kind: method, sender: 'pool', strong, detector: 'stratum' };
-  switch (method) {
-    case 'mining.notify': {
+  const f = findingOf(rule, ctx);
+  switch (rule.shape) {
+    case 'notify': {
       if (!isStringArray(params) || params.length < 3) return null;
       const algo = algoFromNotify(params);
       if (params.length === 4 && typeof params[3] === 'boolean' && isHex(params[1], 64) && isHex(params[2], 64)) {
@@ -133,14 +119,14 @@ function inspectPoolMethod(method: string, strong: boolean, msg: JsonMessage, ct
       f.algo = ctx.facts.algo;
       return f;
     }
-    case 'mining.set_difficulty':
+    case 'set_difficulty':
       if (!isStringArray(params) || (typeof params[0] !== 'number' && typeof params[0] !== 'string')) return null;
       f.detail = `difficulty ${String(params[0]).slice(0, 32)}`;
       return f;
-    case 'mining.set_target':
+    case 'set_target':
       if (!isStringArray(params) || !isHex(params[0], 64)) return null;
       return f;
-    case 'mining.set': {
+    case 'set': {
       if (!params || typeof params !== 'object' || Array.isArray(params)) return null;
       ctx.facts.dialect = 'ethstratum2';
       const algo = cleanText((params as Record<string, unknown>).algo, 32);
@@ -149,8 +135,7 @@ function inspectPoolMethod(method: string, strong: boolean, msg: JsonMessage, ct
       f.algo = ctx.facts.algo;
       return f;
     }
-    case 'mining.reconnect':
-    case 'client.reconnect': {
+    case 'reconnect': {
       const p = params as Record<string, unknown> | unknown[] | undefined;
       const host = Array.isArray(p) ? p[0] : p && typeof p === 'object' ? p.host : undefined;
       const port = Array.isArray(p) ? p[1] : p && typeof p === 'object' ? p.port : undefined;
@@ -163,17 +148,23 @@ function inspectPoolMethod(method: string, strong: boolean, msg: JsonMessage, ct
   }
 }
 
+/** The marker rule a result field echoes exactly, if any. */
+function echoedMarker(value: unknown, ctx: MessageContext): MarkerRule | undefined {
+  const marker = ctx.rules.markerDialect(value);
+  return marker && value === marker.text ? marker : undefined;
+}
+
 /** Results that identify the pool by shape alone, without knowing the request. */
 function inspectResult(msg: JsonMessage, ctx: MessageContext): Finding | null {
   const r = msg.result;
   if (!Array.isArray(r) || r.length < 2) return null;
   // ES1 / Kaspa: [[ "mining.notify", session, "EthereumStratum/1.0.0" ], extranonce] or [true, "EthereumStratum/1.0.0"]
   const first = r[0];
-  const es1 =
-    r[1] === ES1_MARKER || (Array.isArray(first) && first[0] === 'mining.notify' && first[2] === ES1_MARKER);
-  if (es1) {
-    ctx.facts.dialect = 'ethstratum1';
-    return { dialect: 'ethstratum1', kind: 'mining.subscribe.result', sender: 'pool', strong: true, detector: 'stratum' };
+  // ES1 / Kaspa echo the marker: as result[1], or inside [["mining.notify", session, marker], ...].
+  const marker = echoedMarker(r[1], ctx) ?? (Array.isArray(first) && first[0] === 'mining.notify' ? echoedMarker(first[2], ctx) : undefined);
+  if (marker) {
+    ctx.facts.dialect = marker.dialect;
+    return { dialect: marker.dialect, kind: 'mining.subscribe.result', sender: 'pool', strong: true, detector: 'stratum', provenance: originText(marker.origin) };
   }
   // V1: [[["mining.set_difficulty", id], ["mining.notify", id]], extranonce1, extranonce2_size]
   if (Array.isArray(first) && typeof r[1] === 'string') {
@@ -191,10 +182,8 @@ export const stratumDetector: JsonDetector = {
   inspect(msg, ctx) {
     const method = msg.method;
     if (method === undefined) return msg.result !== undefined ? inspectResult(msg, ctx) : null;
-    const minerStrong = MINER_METHODS.get(method);
-    if (minerStrong !== undefined) return inspectMinerMethod(method, minerStrong, msg, ctx);
-    const poolStrong = POOL_METHODS.get(method);
-    if (poolStrong !== undefined) return inspectPoolMethod(method, poolStrong, msg, ctx);
-    return null;
+    const rule = ctx.rules.method('stratum', method);
+    if (rule === undefined) return null;
+    return rule.sender === 'miner' ? inspectMinerMethod(rule, msg, ctx) : inspectPoolMethod(rule, msg, ctx);
   },
 };

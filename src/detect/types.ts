@@ -20,6 +20,9 @@ export interface Evidence {
   /** What was seen: a method name ('mining.subscribe', 'login', 'job'), or a detector's
    *  evidence kind ('http.getwork', 'http.x-mining-extensions'). */
   kind: string;
+  /** high: the mining protocol itself was seen; medium: TLS SNI/HTTP Host of a pool, or a
+   *  sustained flow to a listed or DNS-learned pool endpoint; low: a DNS query alone, a lone
+   *  SYN, a heuristic on the port alone. */
   confidence: Confidence;
   /** Detector that produced it (file name under detect/ without extension). */
   detector: string;
@@ -37,6 +40,9 @@ export interface Evidence {
   poolHost?: string;
   /** Short free text (error codes, extra fields). */
   detail?: string;
+  /** Why: the detector and the signature lines behind the hit, '; '-separated
+   *  ('tls; pools/mining-pools.txt:74 *.bitminter.com; ...'). */
+  provenance?: string;
 }
 
 export type EvidenceSink = (e: Evidence) => void;

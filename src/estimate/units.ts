@@ -16,7 +16,7 @@ export function withPrefix(value: number, unit: string): string {
   return `${value < 0 ? '-' : ''}${v.toFixed(digits)} ${PREFIXES[i]}${unit}`;
 }
 
-/** "141 TH/s (134–149)" style: the value and its interval in the value's prefix. */
+/** "141 TH/s [134 TH/s – 149 TH/s]": the value and its 90 % interval. */
 export function rateWithInterval(value: number, low: number, high: number, unit: string): string {
   return `${withPrefix(value, unit)} [${withPrefix(low, unit)} – ${withPrefix(high, unit)}]`;
 }

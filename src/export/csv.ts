@@ -1,18 +1,18 @@
 /** CSV export: RFC 4180 (CRLF, quoted when needed), list cells joined with ';'. */
 import type { IpSummary } from '../store/types.js';
-import { EXPORT_FIELDS, toExportRecords } from './records.js';
+import { EXPORT_FIELDS, toExportRecords, type ExportContext } from './records.js';
 
 const LIST_SEPARATOR = ';';
 
-export function toCsv(rows: readonly IpSummary[]): string {
+export function toCsv(rows: readonly IpSummary[], ctx?: ExportContext): string {
   const lines = [EXPORT_FIELDS.join(',')];
-  for (const record of toExportRecords(rows)) {
+  for (const record of toExportRecords(rows, ctx)) {
     lines.push(
       EXPORT_FIELDS.map((field) => {
         const value = record[field];
         // Each list item is neutralised too: a reader splitting on ';' (common in locales
         // whose list separator it is) would otherwise see an item as a cell of its own.
-        return csvCell(Array.isArray(value) ? value.map(neutralise).join(LIST_SEPARATOR) : String(value));
+        return csvCell(Array.isArray(value) ? value.map(neutralise).join(LIST_SEPARATOR) : value === null ? '' : String(value));
       }).join(','),
     );
   }

@@ -31,6 +31,15 @@ export function flowHash32(pkt: DecodedPacket): number {
   return h ^ (h >>> 16);
 }
 
+/**
+ * Which of `count` shards a flow belongs to, from its flowHash32. Takes the high bits
+ * (multiply-shift), because the flow table indexes its buckets with the low bits: a shard
+ * chosen by the low bits would leave half of each worker's buckets empty.
+ */
+export function shardOfHash(hash32: number, count: number): number {
+  return Math.floor(((hash32 >>> 0) * count) / 0x1_0000_0000);
+}
+
 /** Unsigned 32-bit hash of the flow tuple, equal for both directions. IPv4 packets use
  *  only the first address word (the decoder may leave stale values in the others). */
 export function symmetricFlowHash(pkt: DecodedPacket): number {

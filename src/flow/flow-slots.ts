@@ -5,13 +5,14 @@ import { Flow } from './types.js';
 
 /*
  * Storage for the flow table, struct-of-arrays style: keys, hash chains, recency links,
- * timestamps and TCP sequence state live in typed arrays indexed by slot (about 120 bytes
+ * timestamps and TCP sequence state live in typed arrays indexed by slot (about 140 bytes
  * per flow), so lookups create no garbage and a flood of handshakes stays cheap.
  *
  * The Flow object the handler sees (≈ 400 bytes on 64-bit Node with its four small arrays,
- * plus address strings) is built only when first needed: when the flow carries payload or a
- * callback is due. Until then its packet counts are kept here, so a flood of handshakes
- * costs no objects at all. Arrays start small and double up to the maximum.
+ * plus address strings) is built only when first needed: when payload is delivered or a
+ * callback is due. Until then its packet and byte counts are kept here, so a flood of
+ * handshakes or one-packet UDP flows costs no objects at all. Arrays start small and double
+ * up to the maximum.
  */
 
 /** Recency lists. Flows that never carried payload are kept apart so that eviction can take
@@ -41,6 +42,9 @@ const WORDS_PER_SLOT = 8;
 
 export class FlowSlots {
   capacity = 0;
+  /** Capture second of the packet being processed, for touch(). The table sets it per
+   *  packet: passing the time as an argument would box a double on every call. */
+  clockSecond = 0;
   /** Next expected sequence number and DIR_* bits, indexed slot * 2 + direction. */
   nextSeq = new Uint32Array(0);
   dirState = new Uint8Array(0);
@@ -67,8 +71,9 @@ export class FlowSlots {
   private freeHead = -1;
   private flowIds = new Float64Array(0);
   private firstSeen = new Float64Array(0);
-  /** Packets per direction while the Flow object is not built (payload-less by then). */
+  /** Packets and payload bytes per direction while the Flow object is not built. */
   private quietPackets = new Float64Array(0);
+  private quietBytes = new Float64Array(0);
   private slotFlags = new Uint8Array(0);
   /** Capture second at which the slot last moved within its recency list. */
   private movedSecond = new Uint32Array(0);
@@ -140,6 +145,7 @@ export class FlowSlots {
       this.nextSeq[index] = 0;
       this.dirState[index] = 0;
       this.quietPackets[index] = 0;
+      this.quietBytes[index] = 0;
     }
     this.flows[slot] = null;
     this.link(slot, list);
@@ -182,14 +188,17 @@ export class FlowSlots {
     flow.lastSeenMicros = this.lastSeen[slot]!;
     flow.packets[0] = this.quietPackets[slot * 2]!;
     flow.packets[1] = this.quietPackets[slot * 2 + 1]!;
+    flow.bytes[0] = this.quietBytes[slot * 2]!;
+    flow.bytes[1] = this.quietBytes[slot * 2 + 1]!;
     flow.sawSyn = (this.slotFlags[slot]! & SLOT_SAW_SYN) !== 0;
     this.flows[slot] = flow;
     return flow;
   }
 
-  /** Counts a payload-less packet of a flow whose Flow object is not built. */
-  countQuietPacket(slot: number, dir: number): void {
+  /** Counts a packet of a flow whose Flow object is not built. */
+  countQuietPacket(slot: number, dir: number, payloadBytes: number): void {
     this.quietPackets[slot * 2 + dir]++;
+    this.quietBytes[slot * 2 + dir] += payloadBytes;
   }
 
   markSawSyn(slot: number): void {
@@ -224,9 +233,20 @@ export class FlowSlots {
    * are therefore ordered by the second of the last move, and expiry and eviction order are
    * exact to within one second.
    */
-  touch(slot: number, list: number, tsMicros: number): void {
+  touch(slot: number, list: number): void {
+    const second = this.clockSecond;
+    if (this.listOf[slot] === list && this.movedSecond[slot] === second) return;
+    this.moveTo(slot, list, second);
+  }
+
+  /** touch() at another time than the current packet's. */
+  touchAt(slot: number, list: number, tsMicros: number): void {
     const second = Math.floor(tsMicros * 1e-6);
     if (this.listOf[slot] === list && this.movedSecond[slot] === second) return;
+    this.moveTo(slot, list, second);
+  }
+
+  private moveTo(slot: number, list: number, second: number): void {
     this.movedSecond[slot] = second;
     this.unlink(slot);
     this.link(slot, list);
@@ -281,6 +301,7 @@ export class FlowSlots {
     this.flowIds = resized(this.flowIds, newCapacity);
     this.firstSeen = resized(this.firstSeen, newCapacity);
     this.quietPackets = resized(this.quietPackets, newCapacity * 2);
+    this.quietBytes = resized(this.quietBytes, newCapacity * 2);
     this.slotFlags = resized(this.slotFlags, newCapacity);
     this.movedSecond = resized(this.movedSecond, newCapacity);
     for (let slot = old; slot < newCapacity; slot++) this.flows.push(null);

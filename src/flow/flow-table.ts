@@ -11,7 +11,7 @@ import {
 import { TCP_CLOSED_BY_FIN, TCP_OPEN, TcpReassembler } from './tcp-reassembler.js';
 import type { Direction, FlowEndReason, FlowStats, StreamHandler } from './types.js';
 
-export { symmetricFlowHash } from './flow-hash.js';
+export { shardOfHash, symmetricFlowHash } from './flow-hash.js';
 
 export interface FlowTableOptions {
   /** Flows (and tombstones) held at most; beyond, the least valuable flow is evicted. */
@@ -22,6 +22,13 @@ export interface FlowTableOptions {
   closedLingerMicros: number;
   maxOutOfOrderBytesPerDirection: number;
   maxBufferedBytesTotal: number;
+  /**
+   * onFlowEnd also hears of flows the handler was never given (no payload delivered:
+   * handshakes, scans, UDP without onDatagram). True keeps "every flow ends exactly once";
+   * a handler that keeps state only for flows it has seen can turn it off, which spares a
+   * Flow object and two address strings per such flow (floods are mostly such flows).
+   */
+  reportUnseenFlows: boolean;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
@@ -31,6 +38,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
   closedLingerMicros: 5_000_000,
   maxOutOfOrderBytesPerDirection: 256 * 1024,
   maxBufferedBytesTotal: 64 * 1024 * 1024,
+  reportUnseenFlows: true,
 };
 
 /** process() sweeps idle flows at most this often (capture time), keeping per-packet cost O(1). */
@@ -86,10 +94,20 @@ export class FlowTable {
   }
 
   process(pkt: DecodedPacket, tsMicros: number): void {
+    pkt.tsMicros = tsMicros;
+    this.processPacket(pkt);
+  }
+
+  /** process() at the packet's own capture time (DecodedPacket.tsMicros). Rare paths read
+   *  pkt.tsMicros again rather than share one local: a double local that reaches a call gets
+   *  boxed where it is defined, that is on every packet. */
+  processPacket(pkt: DecodedPacket): void {
+    const tsMicros = pkt.tsMicros;
+    this.slots.clockSecond = Math.floor(tsMicros * 1e-6);
     const protocol = pkt.protocol;
     if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return;
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
-    if (tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(tsMicros);
+    if (tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(pkt.tsMicros);
 
     const hash = flowHash32(pkt);
     let found = this.slots.find(pkt, hash);
@@ -108,35 +126,46 @@ export class FlowTable {
       if (protocol === IPPROTO_TCP && pkt.tcpFlags & TCP_RST) return; // reset of a connection we never saw
       // A SYN-ACK seen first was sent by the responder.
       const sourceIsInitiator = protocol !== IPPROTO_TCP || (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
-      slot = this.open(pkt, hash, sourceIsInitiator, tsMicros);
+      slot = this.open(pkt, hash, sourceIsInitiator, pkt.tsMicros);
       dir = sourceIsInitiator ? 0 : 1;
     }
 
     const length = pkt.payloadLength;
     if (tsMicros > this.slots.lastSeen[slot]!) this.slots.lastSeen[slot] = tsMicros;
-    // Payload means the handler will hear of this flow: build its Flow object now.
-    const flow = length > 0 ? this.slots.flowAt(slot) : this.slots.flows[slot];
+    // TCP payload will reach the handler: build the Flow object now. UDP payload does only
+    // when the handler takes datagrams.
+    const delivered = length > 0 && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
+    const flow = delivered ? this.slots.flowAt(slot) : this.slots.flows[slot];
     if (flow) {
       flow.packets[dir]++;
       flow.bytes[dir] += length;
       if (tsMicros > flow.lastSeenMicros) flow.lastSeenMicros = tsMicros;
     } else {
-      this.slots.countQuietPacket(slot, dir);
+      this.slots.countQuietPacket(slot, dir, length);
     }
 
     if (protocol === IPPROTO_UDP) {
-      this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot), tsMicros);
+      this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot));
       if (this.handler.onDatagram) {
         const target = flow ?? this.slots.flowAt(slot);
-        if (target.inspect) this.handler.onDatagram(target, dir, pkt.buf, pkt.payloadOffset, length, tsMicros);
+        if (target.inspect) this.handler.onDatagram(target, dir, pkt.buf, pkt.payloadOffset, length, pkt.tsMicros);
       }
       return;
     }
 
-    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot), tsMicros);
+    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot));
     if (dir === 0 && isOpeningSyn(pkt)) this.slots.markSawSyn(slot);
-    const outcome = this.tcp.segment(slot, dir, pkt, tsMicros);
+    const outcome = this.tcp.segment(slot, dir, pkt);
     if (outcome !== TCP_OPEN) this.end(slot, outcome === TCP_CLOSED_BY_FIN ? 'fin' : 'rst');
+  }
+
+  /**
+   * A packet that another shard's table handles (parallel replay): only the clock moves, so
+   * idle sweeps run at the same packets as in one table over all flows, and flows end at
+   * the same moments either way.
+   */
+  passOver(pkt: DecodedPacket): void {
+    if (pkt.tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(pkt.tsMicros);
   }
 
   /** Ends flows idle past their timeout and forgets tombstones past their linger time. */
@@ -201,12 +230,13 @@ export class FlowTable {
   /** Ends a live flow. Closed connections stay behind as tombstones (key and timestamps
    *  only) until they linger out. */
   private end(slot: number, reason: FlowEndReason): void {
-    const flow = this.handler.onFlowEnd ? this.slots.flowAt(slot) : null;
+    const tell = this.handler.onFlowEnd !== undefined && (this.options.reportUnseenFlows || this.slots.flows[slot] !== null);
+    const flow = tell ? this.slots.flowAt(slot) : null;
     this.tcp.discardBuffers(slot);
     this.stats.ended++;
     this.stats.active--;
     if (reason === 'fin' || reason === 'rst') {
-      this.slots.touch(slot, LIST_CLOSED, this.slots.lastSeen[slot]!);
+      this.slots.touchAt(slot, LIST_CLOSED, this.slots.lastSeen[slot]!);
       this.slots.flows[slot] = null;
     } else {
       this.slots.release(slot);

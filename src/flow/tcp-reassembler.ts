@@ -36,7 +36,7 @@ export class TcpReassembler {
   ) {}
 
   /** Handles one segment from direction `dir` of the flow in `slot`. */
-  segment(slot: number, dir: Direction, pkt: DecodedPacket, tsMicros: number): number {
+  segment(slot: number, dir: Direction, pkt: DecodedPacket): number {
     const flags = pkt.tcpFlags;
     const index = slot * 2 + dir;
     const peer = (1 - dir) as Direction;
@@ -44,10 +44,10 @@ export class TcpReassembler {
     if (built && !built.inspect) this.discardBuffers(slot);
 
     // The peer acknowledging bytes we never saw means the capture lost them.
-    if (flags & TCP_ACK && this.slots.reorderAt(slot * 2 + peer)) this.skipAckedHole(slot, peer, pkt.ack, tsMicros);
+    if (flags & TCP_ACK && this.slots.reorderAt(slot * 2 + peer)) this.skipAckedHole(slot, peer, pkt.ack, pkt.tsMicros);
 
     if (flags & TCP_RST) {
-      this.drainAcrossGaps(slot, tsMicros);
+      this.drainAcrossGaps(slot, pkt.tsMicros);
       return TCP_CLOSED_BY_RST;
     }
 
@@ -62,13 +62,13 @@ export class TcpReassembler {
     }
     if (pkt.payloadLength > 0) {
       const flow = this.slots.flowAt(slot);
-      if (flow.inspect) this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, tsMicros);
+      if (flow.inspect) this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, pkt.tsMicros);
     }
 
     if (flags & TCP_FIN) {
       this.slots.dirState[index]! |= DIR_FIN_SEEN;
       if (this.slots.dirState[slot * 2 + peer]! & DIR_FIN_SEEN) {
-        this.drainAcrossGaps(slot, tsMicros);
+        this.drainAcrossGaps(slot, pkt.tsMicros);
         return TCP_CLOSED_BY_FIN;
       }
     }

@@ -21,7 +21,9 @@ export class Flow {
   readonly bytes: [number, number] = [0, 0];
   /** SYN from side 0 was seen (so the initiator is known, not guessed). */
   sawSyn = false;
-  lastSeenMicros: number;
+  /** Declared with a number so the field holds doubles in place: a field that starts out
+   *  undefined boxes every timestamp written to it (one heap number per packet). */
+  lastSeenMicros = 0;
 
   constructor(
     readonly id: number,

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import type { Evidence } from '../detect/types.js';
 import { microsToIso, parseIsoMicros } from './iso-time.js';
 import { mergeSummary, RollupBuilder, type StoredSummary } from './rollup.js';
+import { insertCaptureStats, latestCaptureStats, type CaptureStatsRecord, type CaptureStatsRow } from './capture-stats.js';
 import { migrate, readSchemaVersion, SCHEMA_VERSION } from './schema.js';
+import { SessionStore } from './session-store.js';
 import { compareSummaries } from './summary-order.js';
 import {
   ROLE_FILTERS,
@@ -15,6 +17,8 @@ import {
   type HitRow,
   type IpFilter,
   type IpSummary,
+  levelsFrom,
+  type ConfidenceLevel,
   type OpenOptions,
   type Role,
   type RunRecord,
@@ -46,6 +50,7 @@ interface HitParams {
   algo: string | null;
   poolHost: string | null;
   detail: string | null;
+  provenance: string | null;
 }
 
 interface SummaryDbRow {
@@ -81,6 +86,7 @@ interface HitDbRow {
   algo: string | null;
   pool_host: string | null;
   detail: string | null;
+  provenance: string | null;
 }
 
 interface RunDbRow {
@@ -98,6 +104,7 @@ interface RunDbRow {
 export class HitStore {
   private buffer: Evidence[] = [];
   private closed = false;
+  private sessionStore: SessionStore | undefined;
   private readonly insertHit: Database.Statement | null;
   private readonly selectSummary: Database.Statement;
   private readonly replaceSummary: Database.Statement | null;
@@ -112,10 +119,10 @@ export class HitStore {
       : db.prepare(`
         INSERT OR IGNORE INTO hits (ts, ts_us, miner_ip, miner_port, pool_ip, pool_port,
           transport, dialect, kind, confidence, detector, source,
-          agent, worker, login, wallet, algo, pool_host, detail)
+          agent, worker, login, wallet, algo, pool_host, detail, provenance)
         VALUES (@ts, @tsMicros, @minerIp, @minerPort, @poolIp, @poolPort,
           @transport, @dialect, @kind, @confidence, @detector, @source,
-          @agent, @worker, @login, @wallet, @algo, @poolHost, @detail)`);
+          @agent, @worker, @login, @wallet, @algo, @poolHost, @detail, @provenance)`);
     this.replaceSummary = isReadonly
       ? null
       : db.prepare(`
@@ -233,6 +240,17 @@ export class HitStore {
       );
   }
 
+  /** One live-sensor health row (capture-stats.ts). */
+  recordCaptureStats(record: CaptureStatsRecord): void {
+    if (this.isReadonly) throw new StoreError('the store was opened read-only');
+    insertCaptureStats(this.db, microsToIso(Math.trunc(record.tsMicros)), record);
+  }
+
+  /** The newest capture_stats rows per interface (newest first), for `status`. */
+  latestCaptureStats(perInterface = 2): CaptureStatsRow[] {
+    return latestCaptureStats(this.db, perInterface);
+  }
+
   /** Recorded runs, oldest first. */
   listRuns(): RunRow[] {
     const rows = this.db.prepare(`SELECT * FROM runs ORDER BY id`).all() as RunDbRow[];
@@ -256,6 +274,7 @@ export class HitStore {
   listIps(filter: IpFilter = {}): IpSummary[] {
     const role = filter.role ?? 'any';
     if (!ROLE_FILTERS.includes(role)) throw new StoreError(`unknown role: ${String(role)}`);
+    if (filter.minConfidence !== undefined && filter.minConfidence !== 'low') return this.listIpsAtConfidence(filter);
     const where: string[] = [];
     const params: Record<string, string | number> = {};
     if (role !== 'any') {
@@ -276,7 +295,8 @@ export class HitStore {
   }
 
   /** The summary rows of one IP: as miner and/or as pool. */
-  summaryFor(ip: string): IpSummary[] {
+  summaryFor(ip: string, minConfidence: ConfidenceLevel = 'low'): IpSummary[] {
+    if (minConfidence !== 'low') return this.rollupFromHits(levelsFrom(minConfidence), ip).sort(compareSummaries);
     const rows = this.db
       .prepare(`SELECT * FROM ip_summary WHERE ip = ? ORDER BY role`)
       .all(ip) as SummaryDbRow[];
@@ -284,14 +304,17 @@ export class HitStore {
   }
 
   /** Hits where the IP is miner or pool, newest first (ties: last stored first). */
-  evidenceFor(ip: string, limit = DEFAULT_EVIDENCE_LIMIT): HitRow[] {
+  evidenceFor(ip: string, limit = DEFAULT_EVIDENCE_LIMIT, minConfidence: ConfidenceLevel = 'low'): HitRow[] {
     if (!Number.isInteger(limit) || limit < 1) throw new StoreError(`bad evidence limit: ${limit}`);
+    const levels = levelsFrom(minConfidence);
+    const confidenceSql = minConfidence === 'low' ? '' : ` AND confidence IN (${levels.map(() => '?').join(', ')})`;
+    const levelParams = minConfidence === 'low' ? [] : levels;
     // One ordered index walk per side, merged here: a UNION would sort every hit of a
     // busy pool just to return the newest few.
     const side = (column: string): HitDbRow[] =>
       this.db
-        .prepare(`SELECT * FROM hits WHERE ${column} = ? ORDER BY ts_us DESC, id DESC LIMIT ?`)
-        .all(ip, limit) as HitDbRow[];
+        .prepare(`SELECT * FROM hits WHERE ${column} = ?${confidenceSql} ORDER BY ts_us DESC, id DESC LIMIT ?`)
+        .all(ip, ...levelParams, limit) as HitDbRow[];
     const seen = new Set<number>();
     const merged: HitDbRow[] = [];
     for (const row of [...side('miner_ip'), ...side('pool_ip')]) {
@@ -304,11 +327,63 @@ export class HitStore {
     return merged.slice(0, limit).map(toHitRow);
   }
 
+  /** Mining sessions and recorded owners, on this connection (session-store.ts). */
+  get sessions(): SessionStore {
+    this.sessionStore ??= new SessionStore(this.db, this.isReadonly);
+    return this.sessionStore;
+  }
+
+  /**
+   * listIps counting only hits at or above a confidence: rolled up from those hits (the
+   * ip_summary table counts all of them), then filtered by role and time the same way.
+   */
+  private listIpsAtConfidence(filter: IpFilter): IpSummary[] {
+    const since = filter.since === undefined ? undefined : isoParam('since', filter.since);
+    const until = filter.until === undefined ? undefined : isoParam('until', filter.until);
+    const role = filter.role ?? 'any';
+    return this.rollupFromHits(levelsFrom(filter.minConfidence ?? 'low'))
+      .filter((s) => role === 'any' || s.role === role)
+      .filter((s) => since === undefined || parseIsoMicros(s.lastSeen)! >= since)
+      .filter((s) => until === undefined || parseIsoMicros(s.firstSeen)! <= until)
+      .sort(compareSummaries);
+  }
+
+  /** Summaries built from the hits at the given confidence levels (optionally of one IP). */
+  private rollupFromHits(levels: readonly ConfidenceLevel[], ip?: string): IpSummary[] {
+    const marks = levels.map(() => '?').join(', ');
+    const sql = ip === undefined
+      ? `SELECT * FROM hits WHERE confidence IN (${marks}) ORDER BY id`
+      : `SELECT * FROM hits WHERE confidence IN (${marks}) AND (miner_ip = ? OR pool_ip = ?) ORDER BY id`;
+    const params: string[] = ip === undefined ? [...levels] : [...levels, ip, ip];
+    const rollup = new RollupBuilder();
+    for (const row of this.db.prepare(sql).iterate(...params) as Iterable<HitDbRow>) rollup.add(toHitRow(row));
+    const out: IpSummary[] = [];
+    for (const entry of rollup.entries()) {
+      if (ip !== undefined && entry.ip !== ip) continue;
+      const merged = mergeSummary(undefined, entry);
+      out.push({
+        ip: entry.ip,
+        role: entry.role,
+        firstSeen: microsToIso(merged.firstUs),
+        lastSeen: microsToIso(merged.lastUs),
+        hits: merged.hits,
+        dialects: merged.dialects,
+        peers: merged.peers,
+        identities: merged.identities,
+        agents: merged.agents,
+      });
+    }
+    return out;
+  }
+
   /** Flushes what is buffered, then closes. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     try {
-      if (!this.isReadonly) this.flush();
+      if (!this.isReadonly) {
+        this.flush();
+        this.sessionStore?.flush();
+      }
     } finally {
       this.closed = true;
       this.db.close();
@@ -359,6 +434,7 @@ function toParams(e: Evidence): HitParams {
     algo: clipOptional(e.algo),
     poolHost: clipOptional(e.poolHost),
     detail: clipOptional(e.detail),
+    provenance: clipOptional(e.provenance),
   };
 }
 
@@ -392,6 +468,7 @@ function toHitRow(r: HitDbRow): HitRow {
     algo: r.algo,
     poolHost: r.pool_host,
     detail: r.detail,
+    provenance: r.provenance,
   };
 }
 

@@ -41,8 +41,10 @@ export class RollupBuilder {
   }
 
   add(hit: RollupHit): void {
-    this.addSide(hit.minerIp, 'miner', endpoint(hit.poolIp, hit.poolPort), hit);
-    this.addSide(hit.poolIp, 'pool', endpoint(hit.minerIp, hit.minerPort), hit);
+    // A DNS query nobody answered names no pool address (stored as 0.0.0.0 / ::, port 0).
+    const poolKnown = hit.poolIp !== '0.0.0.0' && hit.poolIp !== '::';
+    this.addSide(hit.minerIp, 'miner', poolKnown ? endpoint(hit.poolIp, hit.poolPort) : '', hit);
+    if (poolKnown) this.addSide(hit.poolIp, 'pool', endpoint(hit.minerIp, hit.minerPort), hit);
   }
 
   entries(): IterableIterator<RollupEntry> {

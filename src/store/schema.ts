@@ -16,6 +16,8 @@
  *   detector     detector that produced the hit
  *   source       capture file, '-' for stdin, or 'if:<name>'
  *   agent, worker, login, wallet, algo, pool_host, detail   TEXT, NULL when absent
+ *   provenance   why (migration 4): the detector and the signature lines behind the hit,
+ *                '; '-separated ('tls; pools/mining-pools.txt:74 *.bitminter.com; ...')
  *   UNIQUE (ts_us, miner_ip, miner_port, pool_ip, pool_port, dialect, kind,
  *           coalesce(worker, ''), coalesce(login, ''))   -- index hits_event:
  *     replaying a capture again inserts nothing; two logins in one packet stay apart.
@@ -35,6 +37,43 @@
  * runs         one row per replay
  *   id, source, started_at, finished_at (ISO), packets, bytes, flows, hits_inserted,
  *   warnings (JSON array of strings)
+ *
+ * capture_stats  one row per stats interval of a live sensor (`minewatch run`); counters
+ *              are totals since that sensor process started (started_at, pid); rows older
+ *              than 30 days are pruned as new ones arrive
+ *   ts, ts_us, interface, pid, started_at, state ('running' | 'interface-down' | 'stopped')
+ *   packets, bytes            read by the sensor
+ *   kernel_received           passed the BPF filter in the kernel
+ *   kernel_dropped            dropped by the kernel: capture ring full
+ *   if_dropped                dropped by the interface, as libpcap reports it
+ *   interface_dropped         the driver's rx_dropped + rx_missed_errors (sysfs)
+ *   reopens, down_events      capture reopened after, interface seen going down
+ *   flows_active, flows_created, flows_evicted, evidence (hits detected),
+ *   hits_stored (newly inserted), rss_bytes, heap_bytes
+ *   INDEX capture_stats_interface_ts (interface, ts_us), capture_stats_ts (ts_us)
+ *
+ * sessions     one row per confirmed mining flow (store/session-store.ts)
+ *   source, miner_ip/port, pool_ip/port, transport, dialect
+ *   algo, algo_assumed (1: the dialect's default, no message named one), algo_wire
+ *   started/ended (ISO), start_us/end_us: the flow's first and last packet; end_reason
+ *   window_start_us, window_end_us: the estimate's window (first work sent to the miner,
+ *                or the flow's start when a share came first, to its last packet)
+ *   first_share_us, last_share_us
+ *   agent, worker, login, wallet, pool_host; workers, wallets (JSON arrays, distinct)
+ *   shares_submitted, shares_accepted, shares_rejected, shares_stale, replies_unmatched
+ *   share_errors        JSON [{code, message, count}]
+ *   difficulty_history  JSON [[ts_us, "as sent", hashes per share or null]] (changes only)
+ *   hashes_submitted, hashes_accepted   expected work behind the shares (REAL)
+ *   hashrate_unit ('H/s', 'Sol/s'), est_hashrate, est_hashrate_low, est_hashrate_high
+ *                (90 % interval); NULL when the algorithm has no conversion
+ *   self_hashrate (last self-reported H/s), self_hashrate_reports
+ *   packets_to_pool, packets_to_miner, bytes_to_pool, bytes_to_miner
+ *   UNIQUE (source, miner_ip, miner_port, pool_ip, pool_port, start_us): replaying a
+ *   capture again inserts nothing.  INDEX sessions_miner (miner_ip, start_us), sessions_end
+ *
+ * ip_owners    owner of a miner IP per the asset map given to replay (--assets), as it
+ *              was when recorded: ip PRIMARY KEY, prefix (matched), owner_id, name,
+ *              place, tags (JSON array), assets_file, recorded_at (ISO)
  */
 import type Database from 'better-sqlite3';
 import { StoreError } from './types.js';
@@ -100,6 +139,105 @@ const MIGRATIONS: readonly string[] = [
     hits_inserted INTEGER NOT NULL,
     warnings      TEXT    NOT NULL DEFAULT '[]'
   );
+  `,
+  // 2: live sensor health (`minewatch run` writes a row per stats interval, `status` reads).
+  `
+  CREATE TABLE capture_stats (
+    id               INTEGER PRIMARY KEY,
+    ts               TEXT    NOT NULL,
+    ts_us            INTEGER NOT NULL,
+    interface        TEXT    NOT NULL,
+    pid              INTEGER NOT NULL,
+    started_at       TEXT    NOT NULL,
+    state            TEXT    NOT NULL,
+    packets          INTEGER NOT NULL,
+    bytes            INTEGER NOT NULL,
+    kernel_received  INTEGER NOT NULL,
+    kernel_dropped   INTEGER NOT NULL,
+    if_dropped       INTEGER NOT NULL,
+    interface_dropped INTEGER NOT NULL,
+    reopens          INTEGER NOT NULL,
+    down_events      INTEGER NOT NULL,
+    flows_active     INTEGER NOT NULL,
+    flows_created    INTEGER NOT NULL,
+    flows_evicted    INTEGER NOT NULL,
+    evidence         INTEGER NOT NULL,
+    hits_stored      INTEGER NOT NULL,
+    rss_bytes        INTEGER NOT NULL,
+    heap_bytes       INTEGER NOT NULL
+  );
+  CREATE INDEX capture_stats_interface_ts ON capture_stats (interface, ts_us);
+  CREATE INDEX capture_stats_ts ON capture_stats (ts_us);
+  `,
+  // 3: mining sessions (one row per confirmed mining flow, store/session-store.ts) and the
+  // owners an asset map gave miner IPs at capture time.
+  `
+  CREATE TABLE sessions (
+    id                 INTEGER PRIMARY KEY,
+    source             TEXT    NOT NULL,
+    miner_ip           TEXT    NOT NULL,
+    miner_port         INTEGER NOT NULL,
+    pool_ip            TEXT    NOT NULL,
+    pool_port          INTEGER NOT NULL,
+    transport          TEXT    NOT NULL,
+    dialect            TEXT    NOT NULL,
+    algo               TEXT    NOT NULL,
+    algo_assumed       INTEGER NOT NULL,
+    algo_wire          TEXT,
+    started            TEXT    NOT NULL,
+    ended              TEXT    NOT NULL,
+    start_us           INTEGER NOT NULL,
+    end_us             INTEGER NOT NULL,
+    end_reason         TEXT    NOT NULL,
+    window_start_us    INTEGER NOT NULL,
+    window_end_us      INTEGER NOT NULL,
+    first_share_us     INTEGER,
+    last_share_us      INTEGER,
+    agent              TEXT,
+    worker             TEXT,
+    login              TEXT,
+    wallet             TEXT,
+    pool_host          TEXT,
+    workers            TEXT    NOT NULL DEFAULT '[]',
+    wallets            TEXT    NOT NULL DEFAULT '[]',
+    shares_submitted   INTEGER NOT NULL,
+    shares_accepted    INTEGER NOT NULL,
+    shares_rejected    INTEGER NOT NULL,
+    shares_stale       INTEGER NOT NULL,
+    replies_unmatched  INTEGER NOT NULL,
+    share_errors       TEXT    NOT NULL DEFAULT '[]',
+    difficulty_history TEXT    NOT NULL DEFAULT '[]',
+    hashes_submitted   REAL,
+    hashes_accepted    REAL,
+    hashrate_unit      TEXT,
+    est_hashrate       REAL,
+    est_hashrate_low   REAL,
+    est_hashrate_high  REAL,
+    self_hashrate      REAL,
+    self_hashrate_reports INTEGER NOT NULL,
+    packets_to_pool    INTEGER NOT NULL,
+    packets_to_miner   INTEGER NOT NULL,
+    bytes_to_pool      INTEGER NOT NULL,
+    bytes_to_miner     INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX sessions_flow ON sessions (source, miner_ip, miner_port, pool_ip, pool_port, start_us);
+  CREATE INDEX sessions_miner ON sessions (miner_ip, start_us);
+  CREATE INDEX sessions_end ON sessions (end_us);
+
+  CREATE TABLE ip_owners (
+    ip          TEXT NOT NULL PRIMARY KEY,
+    prefix      TEXT NOT NULL,
+    owner_id    TEXT,
+    name        TEXT,
+    place       TEXT,
+    tags        TEXT NOT NULL DEFAULT '[]',
+    assets_file TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // Signature provenance of each hit (signatures/ file and line, detector).
+  `
+  ALTER TABLE hits ADD COLUMN provenance TEXT;
   `,
 ];
 

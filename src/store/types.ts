@@ -51,6 +51,8 @@ export interface HitRow {
   algo: string | null;
   poolHost: string | null;
   detail: string | null;
+  /** The detector and signature lines behind the hit (null for hits stored before provenance). */
+  provenance: string | null;
 }
 
 /** What one replay did, as passed to HitStore.recordRun. */
@@ -69,9 +71,20 @@ export interface RunRow extends RunRecord {
   id: number;
 }
 
+/** Evidence confidence levels, weakest first (detect/types.ts Confidence). */
+export const CONFIDENCE_LEVELS = ['low', 'medium', 'high'] as const;
+export type ConfidenceLevel = (typeof CONFIDENCE_LEVELS)[number];
+
+/** The levels at or above `min`. */
+export function levelsFrom(min: ConfidenceLevel): ConfidenceLevel[] {
+  return CONFIDENCE_LEVELS.slice(CONFIDENCE_LEVELS.indexOf(min));
+}
+
 export interface IpFilter {
   /** Default 'any'. */
   role?: RoleFilter;
+  /** Count only hits at or above this confidence (default 'low': all, from ip_summary). */
+  minConfidence?: ConfidenceLevel;
   /** ISO times; an IP matches when its [first_seen, last_seen] overlaps [since, until]. */
   since?: string;
   until?: string;

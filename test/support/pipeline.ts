@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { readCapture } from '../../src/capture/reader.js';
 import type { ReaderStats } from '../../src/capture/types.js';
+import { SessionTracker } from '../../src/detect/session-tracker.js';
 import { Sensor } from '../../src/sensor.js';
+import type { SignatureSource } from '../../src/signatures/reloadable.js';
+import { payloadOnlySignatures, type SignatureSet } from '../../src/signatures/signature-set.js';
 import { HitStore } from '../../src/store/hit-store.js';
+import type { SessionRow } from '../../src/store/session-store.js';
 import type { HitRow, IpSummary } from '../../src/store/types.js';
 import { links, type Link } from '../../src/synth/link.js';
 import type { Endpoint } from '../../src/synth/packets.js';
@@ -52,13 +56,24 @@ export interface ReplayResult {
   sensor: Sensor;
   hits: HitRow[];
   ips: IpSummary[];
+  /** Mining sessions stored (one per confirmed flow), oldest first. */
+  sessions: SessionRow[];
   dbPath: string;
 }
 
-/** Runs capture bytes through the real pipeline into a SQLite file and reads it back. */
-export async function replayBytes(bytes: Buffer, dbPath = tempDb(), source = 'test.pcap'): Promise<ReplayResult> {
+/**
+ * Runs capture bytes through the real pipeline into a SQLite file and reads it back. The
+ * payload detectors alone unless `signatures` is given (e.g. shippedSignatures()).
+ */
+export async function replayBytes(
+  bytes: Buffer,
+  dbPath = tempDb(),
+  source = 'test.pcap',
+  signatures: SignatureSource | SignatureSet = payloadOnlySignatures(),
+): Promise<ReplayResult> {
   const store = HitStore.open(dbPath);
-  const sensor = new Sensor((e) => store.add(e));
+  const tracker = new SessionTracker((session) => store.sessions.add(session));
+  const sensor = new Sensor(tracker.evidenceSink((e) => store.add(e)), { observers: [tracker], signatures });
   sensor.setSource(source);
   const stats = await readCapture(Readable.from([bytes]), sensor.handlePacket);
   sensor.finish();
@@ -66,9 +81,10 @@ export async function replayBytes(bytes: Buffer, dbPath = tempDb(), source = 'te
   store.close();
   const reader = HitStore.open(dbPath, { readonly: true });
   const ips = reader.listIps({ role: 'any' });
+  const sessions = reader.sessions.list();
   const hits = [...new Set(ips.map((s) => s.ip))].flatMap((ip) => reader.evidenceFor(ip, 10_000));
   reader.close();
   // evidenceFor returns a hit once per IP it names (miner and pool): dedupe by id.
   const unique = [...new Map(hits.map((h) => [h.id, h])).values()].sort((a, b) => a.tsMicros - b.tsMicros || a.id - b.id);
-  return { stats, sensor, hits: unique, ips, dbPath };
+  return { stats, sensor, hits: unique, ips, sessions, dbPath };
 }

@@ -1,0 +1,55 @@
+/**
+ * The sensor a replay runs, assembled in one place for the in-process replay and for each
+ * worker of a parallel one, so that both store the same hits and sessions.
+ */
+import type { InputResult } from './summary.js';
+import type { DecodeStats } from '../decode/types.js';
+import type { DetectStats } from '../detect/engine.js';
+import type { SessionRecord } from '../detect/session-record.js';
+import { SessionTracker } from '../detect/session-tracker.js';
+import type { EvidenceSink } from '../detect/types.js';
+import type { MinerDigests } from '../miner-digests.js';
+import { Sensor } from '../sensor.js';
+import type { SignatureSet } from '../signatures/signature-set.js';
+
+export interface ReplaySinks {
+  evidence: EvidenceSink;
+  session: (session: SessionRecord) => void;
+}
+
+export interface ReplayPipelineOptions {
+  /** Flow table capacity (of this sensor; a parallel replay divides the total). */
+  maxFlows?: number;
+  signatures: SignatureSet;
+  shard?: { index: number; count: number };
+}
+
+export function createReplaySensor(sinks: ReplaySinks, o: ReplayPipelineOptions): Sensor {
+  // Sessions (shares, difficulty, estimates) are accounted per mining flow beside the hits.
+  const tracker = new SessionTracker(sinks.session);
+  return new Sensor(tracker.evidenceSink(sinks.evidence), {
+    ...(o.maxFlows ? { flow: { maxFlows: o.maxFlows } } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+    observers: [tracker],
+    signatures: o.signatures,
+  });
+}
+
+/** What a replay counted, whether one sensor or several shard workers did the work. */
+export interface ReplayTotals {
+  inputs: InputResult[];
+  packets: number;
+  bytes: number;
+  flowsCreated: number;
+  flowsEvicted: number;
+  decode: DecodeStats;
+  detect: DetectStats;
+  digests: MinerDigests;
+}
+
+/** A replay under way: `done` settles with the totals; stop() ends it early (Ctrl-C) after
+ *  handing every hit found so far to the sinks. */
+export interface RunningReplay {
+  done: Promise<ReplayTotals>;
+  stop(): void;
+}

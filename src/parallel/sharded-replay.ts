@@ -1,0 +1,138 @@
+/**
+ * Parallel replay: N worker threads, one per shard of the flows, each reading all inputs;
+ * the calling thread merges their hits and sessions in capture order (OrderedMerge) and is
+ * the only one that writes SQLite. Flows are sharded by the symmetric flow hash, so both
+ * directions of a connection meet in one worker, and idle sweeps run at the same packets
+ * in every worker: the stored result is the one a single worker stores.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ReadProgress } from '../capture/reader.js';
+import type { ReplaySinks, ReplayTotals } from '../cli/replay-pipeline.js';
+import type { DetectStats } from '../detect/engine.js';
+import { MinerDigests } from '../miner-digests.js';
+import type { ReplayRecord, WorkerMessage, WorkerStart, WorkerTotals } from './messages.js';
+import { OrderedMerge } from './ordered-merge.js';
+
+export interface ShardedReplayOptions {
+  workers: number;
+  /** Flow table capacity of the whole run; each worker gets its share. */
+  maxFlows: number;
+  signatureDir: string;
+  /** Called as the first worker moves through the inputs (for a progress bar). */
+  onProgress?: (file: number, progress: ReadProgress) => void;
+}
+
+const SHARED_FLOW_STATS: readonly (keyof DetectStats)[] = ['dnsMessages', 'dnsLearned'];
+
+/** The worker entry beside this module: .js when built, .ts when run from source by tsx. */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./shard-worker${ext}`, import.meta.url);
+}
+
+export class ShardedReplay {
+  readonly digests = new MinerDigests();
+  private readonly merge: OrderedMerge<ReplayRecord>;
+  private readonly workers: Worker[] = [];
+  /** Records released at ordinal copiesAt, by the worker that sent them (firstCopy). */
+  private readonly copies = new Map<string, number>();
+  private copiesAt = -1;
+
+  constructor(
+    private readonly files: string[],
+    private readonly opts: ShardedReplayOptions,
+    sinks: ReplaySinks,
+  ) {
+    this.merge = new OrderedMerge<ReplayRecord>(opts.workers, (r, source, ordinal) => {
+      if (!this.firstCopy(r, source, ordinal)) return;
+      if (r.kind === 'evidence') {
+        this.digests.add(r.evidence);
+        sinks.evidence(r.evidence);
+      } else {
+        sinks.session(r.session);
+      }
+    });
+  }
+
+  /** Runs the workers to the end; the totals are those a single sensor would give. */
+  async run(): Promise<ReplayTotals> {
+    const count = this.opts.workers;
+    const progress: ReadProgress = { bytesRead: 0 };
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, index) => {
+        const start: WorkerStart = {
+          files: this.files,
+          index,
+          count,
+          maxFlows: Math.ceil(this.opts.maxFlows / count),
+          signatureDir: this.opts.signatureDir,
+        };
+        const worker = new Worker(workerUrl(), { workerData: start });
+        this.workers.push(worker);
+        return new Promise<WorkerTotals>((resolve, reject) => {
+          worker.on('message', (m: WorkerMessage) => {
+            if (m.type === 'batch') {
+              this.merge.push(index, m.records, m.through);
+              if (index === 0 && this.opts.onProgress) {
+                progress.bytesRead = m.bytesRead;
+                this.opts.onProgress(m.file, progress);
+              }
+            } else {
+              this.merge.push(index, m.records, Infinity);
+              resolve(m.totals);
+            }
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => reject(new Error(`replay worker ${index} stopped (exit code ${code})`)));
+        });
+      }),
+    ).finally(() => this.stop());
+    this.merge.drain();
+    return this.combine(results);
+  }
+
+  /**
+   * Shared flows (DNS, see Sensor.isSharedFlow) run in every worker and give the same record
+   * at the same packet in each; only the first copy counts. Records of one worker are never
+   * dropped, and records of different flows are never equal (they name their endpoints).
+   */
+  private firstCopy(r: ReplayRecord, source: number, ordinal: number): boolean {
+    if (this.opts.workers === 1) return true;
+    if (ordinal !== this.copiesAt) {
+      this.copiesAt = ordinal;
+      this.copies.clear();
+    }
+    const key = JSON.stringify(r);
+    const from = this.copies.get(key);
+    if (from !== undefined && from !== source) return false;
+    this.copies.set(key, source);
+    return true;
+  }
+
+  /** Stops the workers (an interrupt, or the end) and delivers every record received. */
+  stop(): void {
+    for (const w of this.workers.splice(0)) void w.terminate();
+    this.merge.drain();
+  }
+
+  private combine(results: WorkerTotals[]): ReplayTotals {
+    const first = results[0]!;
+    const detect = { ...first.detect };
+    for (const r of results.slice(1)) {
+      for (const key of Object.keys(detect) as (keyof DetectStats)[]) {
+        // Every worker reads all DNS (shared flows): those figures are whole in each.
+        if (!SHARED_FLOW_STATS.includes(key)) detect[key] += r.detect[key];
+      }
+    }
+    return {
+      inputs: first.inputs,
+      packets: first.packets,
+      bytes: first.bytes,
+      flowsCreated: results.reduce((n, r) => n + r.flows.created - r.sharedFlowsCreated, 0),
+      flowsEvicted: results.reduce((n, r) => n + r.flows.evicted, 0),
+      decode: first.decode,
+      detect,
+      digests: this.digests,
+    };
+  }
+}
