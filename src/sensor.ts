@@ -69,7 +69,12 @@ export class Sensor {
     // Detection keeps state only for flows it was given payload of: flows it never saw end
     // silently, so handshakes, scans and UDP cost no Flow object, unless the signatures ask
     // for payload-less flows to pool endpoints (rule endpoint.syn).
-    this.flows = new FlowTable(this.engine, { reportUnseenFlows: this.engine.wantsPayloadlessFlows, ...opts.flow });
+    this.flows = new FlowTable(this.engine, {
+      reportUnseenFlows: this.engine.wantsPayloadlessFlows,
+      // Detection drops its state when it lets a flow go, and never reads a Flow after.
+      forgetLetGoFlows: true,
+      ...opts.flow,
+    });
   }
 
   /** Names the input that the following packets come from (stored with each hit). */

@@ -12,6 +12,11 @@ import { dnsAnswer, dnsQuery, type DnsRecordSpec } from '../src/synth/dns.js';
 import { udpPacket, type Endpoint } from '../src/synth/packets.js';
 import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
 import { applicationData, clientHelloRecord, opaqueBytes, serverHelloRecord, type ClientHelloSpec } from '../src/synth/tls.js';
+import { cnameChain, parseDnsMessage } from '../src/detect/dns-message.js';
+import { parseSetupConnection } from '../src/detect/sv2.js';
+import { parseClientHello, parseServerHello } from '../src/detect/tls-hello.js';
+import { firstHandshake } from '../src/detect/tls-records.js';
+import { randomInt, seededRandom } from '../src/synth/rng.js';
 import { captureOf, conversation, replayBytes } from './support/pipeline.js';
 
 const T0 = 1_780_000_000_000_000;
@@ -262,5 +267,46 @@ describe('a browser miner seen only through DNS and TLS', () => {
     expect(r.hits.find((h) => h.kind === 'dns.query')).toMatchObject({ minerIp: browser, confidence: 'low', poolHost: 'ws014.coinhive.com' });
     // Web miners resolve to shared CDN addresses: they are not learned as pool endpoints.
     expect(r.hits.filter((h) => h.poolIp === '203.0.113.121')).toEqual([]);
+  });
+});
+
+describe('robustness', () => {
+  it('a ClientHello split into small segments is still read', async () => {
+    const turns: Turn[] = [
+      { from: 'client', data: clientHelloRecord({ sni: 'pool.supportxmr.com', alpn: ['h2'] }) },
+      { from: 'server', data: serverHelloRecord() },
+    ];
+    const hits = await replay(conversation({ turns, serverIp: '203.0.113.130', serverPort: 443, client: { ip: CLIENT, port: 50090 }, session: { mss: 37 } }));
+    expect(kinds(hits)).toEqual([`tls.sni medium ${CLIENT} 203.0.113.130:443`]);
+  });
+
+  it('hello, record, DNS and SetupConnection parsers take random and truncated bytes without throwing', () => {
+    const rand = seededRandom(7);
+    const hello = clientHelloRecord({ sni: 'a.example', alpn: ['h2'] });
+    const answer = dnsAnswer(1, 'x.pool.example', [{ type: 'CNAME', name: 'x.pool.example', target: 'y.pool.example' }, { type: 'A', name: 'y.pool.example', address: '192.0.2.1' }]);
+    for (let i = 0; i < 3000; i++) {
+      const n = randomInt(rand, 0, 300);
+      const junk = Buffer.alloc(n);
+      for (let j = 0; j < n; j++) junk[j] = randomInt(rand, 0, 255);
+      if (n > 3 && i % 2) junk.set([0x16, 0x03, 0x01], 0);
+      // Truncations and single-byte corruptions of valid messages.
+      const cut = hello.subarray(0, randomInt(rand, 0, hello.length));
+      const bent = Buffer.from(answer);
+      bent[randomInt(rand, 0, bent.length - 1)] = randomInt(rand, 0, 255);
+      for (const b of [junk, cut]) {
+        const hs = firstHandshake(b, 0, b.length);
+        if (hs && hs !== 'more') parseClientHello(hs.buf, hs.start, hs.end);
+        parseClientHello(b, 0, b.length);
+        parseServerHello(b, 0, b.length);
+        parseSetupConnection(b, 0, b.length);
+      }
+      for (const b of [junk, bent, answer.subarray(0, randomInt(rand, 0, answer.length))]) {
+        const msg = parseDnsMessage(b, 0, b.length);
+        if (msg) expect(cnameChain(msg).length).toBeLessThanOrEqual(9);
+      }
+    }
+    // A compression pointer to itself ends the parse instead of looping.
+    const loop = Buffer.from([0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
+    expect(parseDnsMessage(loop, 0, loop.length)).toBeNull();
   });
 });

@@ -139,7 +139,7 @@ describe('prefix table', () => {
       table.set(v6 ? 6 : 4, masked, length, id);
       prefixes.push({ version: v6 ? 6 : 4, words: masked, length, id });
     }
-    const best = new Map<string, { length: number; id: number }>();
+    const best = new Map<string, (typeof prefixes)[number]>();
     for (const p of prefixes) {
       const k = `${p.version}/${p.length}/${[...p.words].join('.')}`;
       best.set(k, p); // a later duplicate replaces, as in the table

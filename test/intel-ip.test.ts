@@ -99,7 +99,10 @@ describe('concurrency', () => {
 describe('per-IP sums', () => {
   it('adds concurrent sessions of one algorithm, not sequential reconnects', () => {
     const concurrent = ipIntel('192.0.2.10', [session({ at: 0, seconds: 600 }), session({ at: 100, seconds: 600, workers: ['rig2'] })], tables());
-    expect(concurrent.algorithms[0]!.hashrate).toEqual({ value: 200e12, low: 180e12, high: 220e12 });
+    // Independent counts: the half-widths (10 TH/s each) add in quadrature.
+    expect(concurrent.algorithms[0]!.hashrate!.value).toBe(200e12);
+    expect(concurrent.algorithms[0]!.hashrate!.low / 1e12).toBeCloseTo(200 - Math.SQRT2 * 10, 6);
+    expect(concurrent.algorithms[0]!.hashrate!.high / 1e12).toBeCloseTo(200 + Math.SQRT2 * 10, 6);
     expect(concurrent.concurrentSessions).toBe(2);
     expect(concurrent.workers).toEqual(['rig1', 'rig2']);
 

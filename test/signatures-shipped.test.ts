@@ -13,10 +13,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runExport } from '../src/cli/export.js';
 import { runShow } from '../src/cli/show.js';
 import { runSignaturesCheck, runSignaturesMatch } from '../src/cli/signatures.js';
-import { loadSignatureDir, shippedSignatureDir, shippedSignatures } from '../src/signatures/signature-set.js';
+import { shippedSignatureDir, shippedSignatures } from '../src/signatures/signature-set.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { dnsAnswer, dnsQuery } from '../src/synth/dns.js';
 import { udpPacket } from '../src/synth/packets.js';
+import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { applicationData, clientHelloRecord, serverHelloRecord } from '../src/synth/tls.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { captureOf, conversation, replayBytes, tempDb } from './support/pipeline.js';
@@ -96,6 +97,16 @@ describe('the shipped signatures', () => {
     ];
     for (const [agent, miner] of cases) expect(agents.match(agent)?.miner, agent).toBe(miner);
     expect(agents.match('Mozilla/5.0 (X11; Linux x86_64)')).toBeNull();
+  });
+});
+
+describe('the bundled captures with the shipped signatures', () => {
+  it('give the same miners and nothing below high confidence (no DNS, TLS or listed pools in them)', async () => {
+    for (const c of bundledCaptures()) {
+      const r = await replayBytes(c.bytes, undefined, c.file, shippedSignatures());
+      expect(r.ips.filter((s) => s.role === 'miner').map((s) => s.ip).sort(), c.file).toEqual(c.miners.map((m) => m.miner).sort());
+      expect(r.hits.filter((h) => h.confidence !== 'high'), c.file).toEqual([]);
+    }
   });
 });
 

@@ -129,11 +129,11 @@ function renderTable(entries: ReportEntry[], total: number, by: ReportOrder): st
   const out = [`Miner IPs by estimated ${by} (${entries.length} of ${total}):`, ...align([header, ...rows]), ''];
   out.push(
     'hashrate: share work (difficulty x hashes per difficulty) / observed seconds, per algorithm, summed over',
-    'concurrent sessions; 90 % Poisson interval. power: hashrate x efficiency range (signatures/.estimates/efficiency.json),',
+    'concurrent sessions; 90 % Poisson interval. power: hashrate x efficiency range (signatures/efficiency.json),',
     'summed over algorithms; kWh/day at that draw around the clock. * = algorithm assumed from the dialect.',
   );
   const partial = entries.filter((e) => e.intel?.power && e.intel.powerMissingFor.length);
-  for (const p of partial) out.push(`+ ? ${p.ip}: no efficiency figure for ${p.intel!.powerMissingFor.join(', ')} (add a row to signatures/.estimates/efficiency.json)`);
+  for (const p of partial) out.push(`+ ? ${p.ip}: no efficiency figure for ${p.intel!.powerMissingFor.join(', ')} (add a row to signatures/efficiency.json)`);
   const farms = entries.filter((e) => e.intel?.farm);
   for (const f of farms) out.push(`farm ${f.ip}: ${f.intel!.farmReasons.join('; ')}`);
   return `${out.join('\n')}\n`;

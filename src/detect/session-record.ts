@@ -26,7 +26,7 @@ export interface SessionRecord {
   poolPort: number;
   transport: 'tcp' | 'udp';
   dialect: string;
-  /** Canonical algorithm the estimate used (signatures/.estimates/algorithms.json). */
+  /** Canonical algorithm the estimate used (signatures/algorithms.json). */
   algo: string;
   /** True when no message named the algorithm and the dialect default was used. */
   algoAssumed: boolean;

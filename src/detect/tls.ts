@@ -5,6 +5,7 @@
  */
 import type { SignatureSet } from '../signatures/signature-set.js';
 import { originText, type TlsFingerprint } from '../signatures/types.js';
+import { cleanText } from './identity.js';
 import { entryDetail, entryDialect, entryLabel, joinProvenance, ruleLabel, type IntelFinding } from './intel.js';
 import { ja3, ja4, type ClientHello, type ServerHello } from './tls-hello.js';
 
@@ -26,8 +27,8 @@ export function tlsFacts(set: SignatureSet, hello: ClientHello): TlsFacts {
 /** 'sni x alpn h2,http/1.1 ja3 … ja4 …' (plus the fingerprint's miner) for hit details. */
 export function tlsDetail(t: TlsFacts): string {
   const parts = [
-    t.hello.sni ? `sni ${t.hello.sni}` : 'no sni',
-    t.hello.alpn.length ? `alpn ${t.hello.alpn.join(',')}` : undefined,
+    t.hello.sni ? `sni ${cleanText(t.hello.sni, 253) ?? '?'}` : 'no sni',
+    t.hello.alpn.length ? `alpn ${cleanText(t.hello.alpn.join(','), 128) ?? '?'}` : undefined,
     `ja3 ${t.ja3}`,
     `ja4 ${t.ja4}`,
     t.fingerprint ? `fingerprint of ${t.fingerprint.miner}` : undefined,
@@ -63,7 +64,7 @@ export function tlsClientEvidence(set: SignatureSet, t: TlsFacts, serverPort: nu
       confidence: fp.standalone,
       detector: 'tls',
       provenance: joinProvenance('tls', fingerprintLabel(t)),
-      poolHost: sni,
+      poolHost: cleanText(sni, 253),
       detail: tlsDetail(t),
     };
   }

@@ -1,5 +1,5 @@
 /**
- * The algorithm catalog (signatures/.estimates/algorithms.json): which unit a hashrate is in, how
+ * The algorithm catalog (signatures/algorithms.json): which unit a hashrate is in, how
  * many hashes a numeric share difficulty stands for, which coins use the algorithm, and
  * which algorithm to assume when a dialect does not name one.
  */
@@ -82,7 +82,7 @@ export class AlgorithmCatalog {
 
 let shared: AlgorithmCatalog | undefined;
 
-/** The catalog from signatures/.estimates/algorithms.json, read once. */
+/** The catalog from signatures/algorithms.json, read once. */
 export function defaultAlgorithmCatalog(): AlgorithmCatalog {
   shared ??= new AlgorithmCatalog(readTable('algorithms.json'));
   return shared;

@@ -1,5 +1,5 @@
 /**
- * Energy per hash by algorithm (signatures/.estimates/efficiency.json), normalised to joules per
+ * Energy per hash by algorithm (signatures/efficiency.json), normalised to joules per
  * hash (per solution for Equihash) so power is hashrate × joules per hash in watts.
  */
 import { finiteNumber, readTable, tableRows, TableError, text } from './signature-tables.js';

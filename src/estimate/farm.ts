@@ -1,5 +1,5 @@
 /**
- * The farm flag: an IP is a farm when any threshold of signatures/.estimates/farm-thresholds.json
+ * The farm flag: an IP is a farm when any threshold of signatures/farm-thresholds.json
  * (or a run's override) is reached. Thresholds are policy; the reasons name which ones.
  */
 import { finiteNumber, readTable, tableRows, TableError, text } from './signature-tables.js';

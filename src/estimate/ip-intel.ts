@@ -2,12 +2,13 @@
  * Per-IP mining intelligence from its sessions: how many sessions, workers, wallets and
  * pools; the hashrate per algorithm and the power across algorithms; the farm flag.
  *
- * Summing: sessions add up only while they run at the same time, so each sum is taken at
- * the moment of peak concurrency (a miner that reconnects ten times is one rig, not ten).
- * Hashrates add only within one algorithm (H/s of SHA-256d and Sol/s of Equihash are
- * different units); across algorithms the common unit is power, so watts are summed over
- * every session with an estimate. Interval bounds are summed as they are, which is
- * conservative (wider than the exact interval of a sum).
+ * Summing: sessions add up only while they run at the same time, so a hashrate is the sum
+ * at the moment of peak concurrency (a miner that reconnects ten times is one rig, not
+ * ten). Hashrates add only within one algorithm (H/s of SHA-256d and Sol/s of Equihash are
+ * different units); the intervals of concurrent sessions, independent Poisson counts,
+ * combine in quadrature (each side's half-width). Across algorithms the common unit is
+ * power: each algorithm's power comes from its hashrate and efficiency range, and the
+ * IP's power is their sum (an upper figure if the algorithms peaked at different times).
  */
 import type { SessionRow } from '../store/session-store.js';
 import { defaultAlgorithmCatalog, type AlgorithmCatalog } from './algorithms.js';
@@ -75,7 +76,6 @@ export function defaultIntelTables(farm: Partial<FarmThresholds> = {}): IntelTab
 interface Estimated {
   session: SessionRow;
   rate: RateEstimate | null;
-  power: PowerEstimate | null;
 }
 
 /** Intelligence per miner IP over the given sessions. */
@@ -92,16 +92,11 @@ export function intelByIp(sessions: readonly SessionRow[], tables: IntelTables =
 }
 
 export function ipIntel(ip: string, sessions: readonly SessionRow[], tables: IntelTables): IpIntel {
-  const estimated: Estimated[] = sessions.map((session) => {
-    const rate = rateOf(session);
-    const eff = rate ? tables.efficiency.get(session.algo) : undefined;
-    return { session, rate, power: rate && eff ? powerFrom(rate, eff) : null };
-  });
+  const estimated: Estimated[] = sessions.map((session) => ({ session, rate: rateOf(session) }));
   const algorithms = [...groupBy(estimated, (e) => e.session.algo)].map(([algo, group]) => algorithmFigure(algo, group, tables));
   algorithms.sort((a, b) => (b.power?.watts ?? -1) - (a.power?.watts ?? -1) || b.sharesSubmitted - a.sharesSubmitted || (a.algo < b.algo ? -1 : 1));
 
-  const powered = estimated.filter((e) => e.power !== null);
-  const power = sumPower(peakSet(powered, toInterval, (e) => e.power!.watts).map((e) => e.power!));
+  const power = sumPower(algorithms.flatMap((a) => (a.power ? [a.power] : [])));
   const workers = distinct(sessions.flatMap((s) => s.workers));
   const concurrentSessions = peakCount(sessions);
   const concurrentMining = peakCount(sessions.filter((s) => s.sharesSubmitted > 0));
@@ -136,9 +131,8 @@ export function dominantAlgorithm(intel: IpIntel): AlgorithmFigure | undefined {
 function algorithmFigure(algo: string, group: Estimated[], tables: IntelTables): AlgorithmFigure {
   const info = tables.catalog.lookup(algo);
   const rated = group.filter((e) => e.rate !== null);
-  const atPeak = peakSet(rated, toInterval, (e) => e.rate!.value);
-  const hashrate = atPeak.length === 0 ? null : atPeak.reduce<RateEstimate>((acc, e) => addRate(acc, e.rate!), { value: 0, low: 0, high: 0 });
-  const powered = group.filter((e) => e.power !== null);
+  const hashrate = combine(peakSet(rated, toInterval, (e) => e.rate!.value).map((e) => e.rate!));
+  const eff = tables.efficiency.get(algo);
   const selfReporting = group.filter((e) => e.session.selfHashrate !== null);
   const selfPeak = peakSet(selfReporting, toInterval, (e) => e.session.selfHashrate!);
   return {
@@ -150,8 +144,8 @@ function algorithmFigure(algo: string, group: Estimated[], tables: IntelTables):
     sharesSubmitted: sum(group, (e) => e.session.sharesSubmitted),
     hashrate,
     selfReported: selfPeak.length === 0 ? null : sum(selfPeak, (e) => e.session.selfHashrate!),
-    efficiency: tables.efficiency.get(algo)?.label ?? null,
-    power: sumPower(peakSet(powered, toInterval, (e) => e.power!.watts).map((e) => e.power!)),
+    efficiency: eff?.label ?? null,
+    power: hashrate && eff ? powerFrom(hashrate, eff) : null,
   };
 }
 
@@ -164,8 +158,18 @@ function toInterval(e: Estimated): { startMicros: number; endMicros: number } {
   return { startMicros: e.session.startMicros, endMicros: e.session.endMicros };
 }
 
-function addRate(a: RateEstimate, b: RateEstimate): RateEstimate {
-  return { value: a.value + b.value, low: a.low + b.low, high: a.high + b.high };
+/** Sum of independent estimates: values add, each side's half-widths add in quadrature. */
+function combine(rates: RateEstimate[]): RateEstimate | null {
+  if (rates.length === 0) return null;
+  let value = 0;
+  let below = 0;
+  let above = 0;
+  for (const r of rates) {
+    value += r.value;
+    below += (r.value - r.low) ** 2;
+    above += (r.high - r.value) ** 2;
+  }
+  return { value, low: Math.max(0, value - Math.sqrt(below)), high: value + Math.sqrt(above) };
 }
 
 function sumPower(list: PowerEstimate[]): PowerEstimate | null {

@@ -1,22 +1,21 @@
 /**
- * Reads the estimation policy tables in signatures/.estimates/ (JSON, edited by
- * operators: algorithms, efficiency, farm thresholds, EVE alert ids). They sit in a dot
- * folder because the signature loader (src/signatures/) accepts only its own kinds at the
- * top of signatures/ and skips dot entries. A table that cannot be read or has a malformed
- * row is a configuration error: it throws with the file and row named, rather than
- * estimating from half a table.
+ * Reads the estimation policy tables at the top of signatures/ (JSON, edited by
+ * operators: algorithms, efficiency, farm thresholds, EVE alert ids; the signature loader
+ * in src/signatures/ leaves top-level JSON to this module). A table that cannot be read or
+ * has a malformed row is a configuration error: it throws with the file and row named,
+ * rather than estimating from half a table.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../util/paths.js';
 
-export const ESTIMATE_TABLES_DIR = join(PROJECT_ROOT, 'signatures', '.estimates');
+export const ESTIMATE_TABLES_DIR = join(PROJECT_ROOT, 'signatures');
 
 export class TableError extends Error {
   override name = 'TableError';
 }
 
-/** The parsed JSON of signatures/.estimates/<name> (or of an explicit path). */
+/** The parsed JSON of signatures/<name> (or of an explicit path). */
 export function readTable(nameOrPath: string): Record<string, unknown> {
   const path = nameOrPath.includes('/') ? nameOrPath : join(ESTIMATE_TABLES_DIR, nameOrPath);
   let value: unknown;

@@ -3,7 +3,7 @@
  * takes minewatch's findings as they are: the standard alert fields (timestamp,
  * event_type "alert", src = miner, dest = pool, proto, alert.signature/category/severity)
  * plus a `minewatch` object with the session's evidence and estimates, the IP's totals
- * and its owner. Signature ids and texts come from signatures/.estimates/eve-alerts.json. A farm's
+ * and its owner. Signature ids and texts come from signatures/eve-alerts.json. A farm's
  * sessions are raised to severity 1.
  */
 import type { SessionRow } from '../store/session-store.js';

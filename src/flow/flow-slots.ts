@@ -35,6 +35,8 @@ const DIR_HAS_REORDER = 8;
 
 /** Per-slot flag bits. */
 const SLOT_SAW_SYN = 1;
+/** The handler let the flow go (letGo): no Flow object is kept for it. */
+const SLOT_LET_GO = 2;
 
 const INITIAL_CAPACITY = 1024;
 /** Side 0 address words, then side 1 (IPv4 uses the first word of each). */
@@ -191,8 +193,30 @@ export class FlowSlots {
     flow.bytes[0] = this.quietBytes[slot * 2]!;
     flow.bytes[1] = this.quietBytes[slot * 2 + 1]!;
     flow.sawSyn = (this.slotFlags[slot]! & SLOT_SAW_SYN) !== 0;
+    if (this.slotFlags[slot]! & SLOT_LET_GO) flow.inspect = false;
     this.flows[slot] = flow;
     return flow;
+  }
+
+  /**
+   * Drops the Flow of a flow the handler has let go of (inspect off, no app state): its
+   * counts move back into the arrays, so a flow nobody inspects any more costs its slot
+   * only, whatever its length. Should a callback need a Flow again (its end), one is built
+   * with the same id and counts, and inspect off.
+   */
+  letGo(slot: number): void {
+    const flow = this.flows[slot];
+    if (!flow) return;
+    this.quietPackets[slot * 2] = flow.packets[0];
+    this.quietPackets[slot * 2 + 1] = flow.packets[1];
+    this.quietBytes[slot * 2] = flow.bytes[0];
+    this.quietBytes[slot * 2 + 1] = flow.bytes[1];
+    this.slotFlags[slot]! |= flow.sawSyn ? SLOT_LET_GO | SLOT_SAW_SYN : SLOT_LET_GO;
+    this.flows[slot] = null;
+  }
+
+  isLetGo(slot: number): boolean {
+    return (this.slotFlags[slot]! & SLOT_LET_GO) !== 0;
   }
 
   /** Counts a packet of a flow whose Flow object is not built. */

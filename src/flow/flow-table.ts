@@ -23,12 +23,20 @@ export interface FlowTableOptions {
   maxOutOfOrderBytesPerDirection: number;
   maxBufferedBytesTotal: number;
   /**
-   * onFlowEnd also hears of flows the handler was never given (no payload delivered:
-   * handshakes, scans, UDP without onDatagram). True keeps "every flow ends exactly once";
-   * a handler that keeps state only for flows it has seen can turn it off, which spares a
-   * Flow object and two address strings per such flow (floods are mostly such flows).
+   * onFlowEnd also hears of flows the handler holds nothing for: never given payload
+   * (handshakes, scans, UDP without onDatagram), or let go of (inspect off and no app
+   * state). True keeps "every flow ends exactly once"; a handler that keeps state only in
+   * flow.app can turn it off, which spares a Flow object and two address strings per such
+   * flow at its end (floods are made of such flows).
    */
   reportUnseenFlows: boolean;
+  /**
+   * Forget the Flow object of a flow the handler has let go of (inspect off and no app
+   * state) and keep only its counts in the table, so a flow nobody inspects costs about 140
+   * bytes however long it lives; a later callback (its end) gets a new Flow with the same
+   * id and counts. Off by default: a handler may hold on to the Flow and read its counts.
+   */
+  forgetLetGoFlows: boolean;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
@@ -39,6 +47,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
   maxOutOfOrderBytesPerDirection: 256 * 1024,
   maxBufferedBytesTotal: 64 * 1024 * 1024,
   reportUnseenFlows: true,
+  forgetLetGoFlows: false,
 };
 
 /** process() sweeps idle flows at most this often (capture time), keeping per-packet cost O(1). */
@@ -133,8 +142,9 @@ export class FlowTable {
     const length = pkt.payloadLength;
     if (tsMicros > this.slots.lastSeen[slot]!) this.slots.lastSeen[slot] = tsMicros;
     // TCP payload will reach the handler: build the Flow object now. UDP payload does only
-    // when the handler takes datagrams.
-    const delivered = length > 0 && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
+    // when the handler takes datagrams. A flow the handler let go of gets no Flow again.
+    const letGo = this.slots.isLetGo(slot);
+    const delivered = length > 0 && !letGo && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
     const flow = delivered ? this.slots.flowAt(slot) : this.slots.flows[slot];
     if (flow) {
       flow.packets[dir]++;
@@ -146,9 +156,10 @@ export class FlowTable {
 
     if (protocol === IPPROTO_UDP) {
       this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot));
-      if (this.handler.onDatagram) {
+      if (this.handler.onDatagram && !letGo) {
         const target = flow ?? this.slots.flowAt(slot);
         if (target.inspect) this.handler.onDatagram(target, dir, pkt.buf, pkt.payloadOffset, length, pkt.tsMicros);
+        if (this.options.forgetLetGoFlows && !target.inspect && target.app === undefined) this.slots.letGo(slot);
       }
       return;
     }
@@ -156,7 +167,16 @@ export class FlowTable {
     this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot));
     if (dir === 0 && isOpeningSyn(pkt)) this.slots.markSawSyn(slot);
     const outcome = this.tcp.segment(slot, dir, pkt);
-    if (outcome !== TCP_OPEN) this.end(slot, outcome === TCP_CLOSED_BY_FIN ? 'fin' : 'rst');
+    if (outcome !== TCP_OPEN) {
+      this.end(slot, outcome === TCP_CLOSED_BY_FIN ? 'fin' : 'rst');
+      return;
+    }
+    const built = this.slots.flows[slot];
+    if (this.options.forgetLetGoFlows && built !== null && !built.inspect && built.app === undefined) {
+      // The handler let the flow go: forget its Flow and buffers, keep counting in the slot.
+      this.tcp.discardBuffers(slot);
+      this.slots.letGo(slot);
+    }
   }
 
   /**

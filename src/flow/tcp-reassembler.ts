@@ -60,7 +60,7 @@ export class TcpReassembler {
         this.slots.dirState[index]! |= DIR_SEQ_KNOWN;
       }
     }
-    if (pkt.payloadLength > 0) {
+    if (pkt.payloadLength > 0 && !this.slots.isLetGo(slot)) {
       const flow = this.slots.flowAt(slot);
       if (flow.inspect) this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, pkt.tsMicros);
     }

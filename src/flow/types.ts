@@ -2,7 +2,9 @@
  * Contract between the flow stage and its consumer (detection).
  *
  * A Flow is created once per bidirectional 5-tuple (that is where its address strings are
- * built, never per packet). Side 0 is the initiator: the SYN sender when the handshake was
+ * built, never per packet). With the table's forgetLetGoFlows option, a flow the consumer
+ * has let go of (inspect off and app undefined) keeps only its counts in the table, and a
+ * callback that needs it again (its end) gets a new Flow with the same id and counts. Side 0 is the initiator: the SYN sender when the handshake was
  * seen, otherwise the sender of the first packet seen. Detection decides which side is the
  * miner from the messages, not from this.
  */

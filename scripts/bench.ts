@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: throughput, memory and correctness of `minewatch replay` against cat
+ * (the physical limit) and ndpiReader (the peer) on a generated capture with planted
+ * miners. See README "Performance". Options: scripts/bench/options.ts (--help).
+ *
+ * All tools read the same file from the page cache (one cat warms it), in interleaved
+ * rounds so that a noisy neighbour hurts all of them alike; medians are quoted. The exit
+ * status is non-zero only when detections are wrong (speed targets are reported, never
+ * asserted).
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { benchCapture, type CaptureSpec } from './bench/inputs.js';
+import { checkDetections, sameResults } from './bench/check.js';
+import { parseBenchArgs, type BenchOptions } from './bench/options.js';
+import { machineLine, median, resultTable, type Row } from './bench/report.js';
+import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, type ReplayRun } from './bench/tools.js';
+import type { GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+async function main(): Promise<number> {
+  let o: BenchOptions;
+  try {
+    o = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const spec: CaptureSpec = o.flood ? { kind: 'flood', seed: o.seed, flows: o.floodFlows } : { kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes };
+  const capture = await benchCapture(spec, o.outDir, log);
+  const minewatch = minewatchCommand(o.fromSource, log);
+  const workerCounts = o.workers > 1 ? [1, o.workers] : [1];
+  const scratch = mkdtempSync(join(tmpdir(), 'minewatch-bench-db-'));
+  const dbOf = (workers: number, keep: boolean): string => join(scratch, `${keep ? 'kept' : 'run'}-${workers}.db`);
+  measure('cat', [capture.path]); // warms the page cache
+
+  console.log(`input: ${capture.path}: ${describe(capture)}`);
+  console.log(`machine: ${machineLine()}`);
+  try {
+    const runs = new Map<number, ReplayRun[]>();
+    const rows: Row[] = [];
+    if (o.checkOnly) {
+      for (const w of workerCounts) runs.set(w, [runReplay(minewatch, capture.path, dbOf(w, true), w)]);
+    } else {
+      const peer = o.noPeer ? null : findNdpiReader(log);
+      const peerName = peer ? ndpiVersion(peer) : null;
+      const times = new Map<string, { seconds: number[]; rss: (number | null)[] }>();
+      const note = (tool: string, seconds: number, rss: number | null): void => {
+        const t = times.get(tool) ?? { seconds: [], rss: [] };
+        t.seconds.push(seconds);
+        t.rss.push(rss);
+        times.set(tool, t);
+      };
+      for (let round = 1; round <= o.runs; round++) {
+        log(`round ${round} of ${o.runs}`);
+        const cat = measure('cat', [capture.path]);
+        note('cat', cat.wallSeconds, cat.maxRssBytes);
+        if (peer && peerName) {
+          const m = measure(peer, ['-i', capture.path]);
+          note(peerName, m.wallSeconds, m.maxRssBytes);
+        }
+        for (const w of workerCounts) {
+          const run = runReplay(minewatch, capture.path, dbOf(w, round === 1), w);
+          runs.set(w, [...(runs.get(w) ?? []), run]);
+          note(minewatchLabel(w), run.wallSeconds, run.maxRssBytes);
+        }
+      }
+      for (const [tool, t] of times) {
+        const replays = [...runs.entries()].find(([w]) => minewatchLabel(w) === tool)?.[1];
+        const rss = t.rss.filter((x): x is number => x !== null);
+        rows.push({
+          tool,
+          seconds: median(t.seconds),
+          maxRssBytes: rss.length ? Math.max(...rss) : null,
+          ...(replays ? { replaySeconds: median(replays.map((r) => r.summary.seconds)) } : {}),
+        });
+      }
+      console.log(`runs: ${o.runs} per tool, interleaved; median wall clock of the whole process (start-up included), page cache warm; peak RSS is the largest of the runs`);
+      console.log('');
+      console.log(resultTable(rows, capture.bytes, capture.packets, peerName));
+      console.log('');
+      const single = rows.find((r) => r.tool === minewatchLabel(1));
+      const parallel = rows.find((r) => r.tool === minewatchLabel(o.workers));
+      if (single && parallel && parallel !== single) {
+        const wall = single.seconds / parallel.seconds;
+        const replay = single.replaySeconds! / parallel.replaySeconds!;
+        console.log(`${o.workers} workers vs 1: ${wall.toFixed(2)}x by wall clock, ${replay.toFixed(2)}x by replay time (cores: ${availableParallelism()})`);
+      }
+    }
+    return report(o, capture, runs, dbOf);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function minewatchLabel(workers: number): string {
+  return `minewatch replay, ${workers} worker${workers === 1 ? '' : 's'}`;
+}
+
+function describe(c: GeneratedCapture): string {
+  const kind = c.path.includes('flood-') ? 'flood (SYN flood + random UDP, one packet per flow)' : 'mixed traffic (HTTP, TLS, QUIC-like, DNS, bulk, short flows)';
+  return `${(c.bytes / 1e6).toFixed(1)} MB, ${c.packets.toLocaleString('en-US')} packets (${Math.round(c.bytes / c.packets)} B/packet), ${kind}, ${c.miners.length} planted miners, seed ${c.seed}`;
+}
+
+/** Prints the detection and equality checks and the flood counters; the exit status. */
+function report(o: BenchOptions, capture: GeneratedCapture, runs: Map<number, ReplayRun[]>, dbOf: (w: number, keep: boolean) => string): number {
+  let ok = true;
+  for (const [w, list] of runs) {
+    const check = checkDetections(dbOf(w, true), capture.miners);
+    const s = list[0]!.summary;
+    const extra = check.ok ? '' : `; missing ${check.missing.join(' ') || '-'}; not planted ${check.unexpected.join(' ') || '-'}`;
+    console.log(`detections, ${w} worker(s): ${check.found} of ${check.planted} planted miner IPs found, ${check.unexpected.length} other IP(s)${extra}`);
+    if (o.flood) {
+      console.log(`  flows ${s.flows.toLocaleString('en-US')}, evicted ${s.flowsEvicted.toLocaleString('en-US')}, peak RSS ${(list[0]!.maxRssBytes! / 1e6).toFixed(0)} MB`);
+    }
+    ok &&= check.ok;
+  }
+  if (runs.size > 1) {
+    const same = sameResults(dbOf(1, true), dbOf(o.workers, true));
+    console.log(`1 worker and ${o.workers} workers store ${same.same ? 'the same' : 'DIFFERENT'} hits (${same.hits} rows) and sessions (${same.sessions} rows)`);
+    // Under eviction pressure the shards' tables fill differently; elsewhere results must match.
+    if (!o.flood) ok &&= same.same;
+  }
+  console.log(ok ? 'checks: ok' : 'checks: FAILED');
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main();
