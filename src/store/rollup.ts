@@ -41,9 +41,11 @@ export class RollupBuilder {
   }
 
   add(hit: RollupHit): void {
-    // A DNS query nobody answered names no pool address (stored as 0.0.0.0 / ::, port 0).
+    // A DNS query nobody answered names no pool address (stored as 0.0.0.0 / ::, port 0);
+    // an answered one names the address but no port: neither is a peer endpoint.
     const poolKnown = hit.poolIp !== '0.0.0.0' && hit.poolIp !== '::';
-    this.addSide(hit.minerIp, 'miner', poolKnown ? endpoint(hit.poolIp, hit.poolPort) : '', hit);
+    const peerKnown = poolKnown && hit.poolPort > 0;
+    this.addSide(hit.minerIp, 'miner', peerKnown ? endpoint(hit.poolIp, hit.poolPort) : '', hit);
     if (poolKnown) this.addSide(hit.poolIp, 'pool', endpoint(hit.minerIp, hit.minerPort), hit);
   }
 
@@ -71,7 +73,8 @@ export class RollupBuilder {
     entry.hits++;
     if (hit.tsMicros < entry.firstUs) entry.firstUs = hit.tsMicros;
     if (hit.tsMicros > entry.lastUs) entry.lastUs = hit.tsMicros;
-    addCapped(entry.dialects, hit.dialect);
+    // Evidence that names no protocol (TLS, DNS) adds no dialect.
+    if (hit.dialect !== 'unknown') addCapped(entry.dialects, hit.dialect);
     addCapped(entry.peers, peer);
     addCapped(entry.identities, hit.worker);
     addCapped(entry.identities, hit.login);
