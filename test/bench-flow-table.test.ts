@@ -154,26 +154,38 @@ describe('shards', () => {
   });
 
   it('passOver runs the same idle sweeps as one table over all flows', () => {
-    const udp = (n: number) => udpPacket(client(n), { ip: '203.0.113.1', port: 9000 }, 'x');
-    const whole = new RecordingHandler();
-    const wholeTable = new FlowTable(whole, { udpIdleMicros: 2 * SECOND });
-    const parts = [new RecordingHandler(), new RecordingHandler()];
-    const tables = parts.map((h) => new FlowTable(h, { udpIdleMicros: 2 * SECOND }));
-    // Twenty flows talk for ten seconds, then twenty others: the first ones go idle.
-    for (let n = 0; n < 400; n++) {
-      const pkt = udp(n < 200 ? n % 20 : 20 + (n % 20));
-      const ts = T0 + n * 50_000;
-      wholeTable.process(pkt, ts);
-      const shard = shardOfHash(flowHash32(pkt), 2);
-      pkt.tsMicros = ts;
-      tables[shard]!.process(pkt, ts);
-      tables[1 - shard]!.passOver(pkt);
+    let now = 0;
+    /** Notes the capture time of the packet during which each flow ended. */
+    class EndClock extends RecordingHandler {
+      readonly endedAt: string[] = [];
+      override onFlowEnd(flow: Flow, reason: 'fin' | 'rst' | 'idle' | 'evicted' | 'flush'): void {
+        super.onFlowEnd(flow, reason);
+        this.endedAt.push(`${flow.port[0]} ${reason} at ${now - T0}`);
+      }
     }
-    const ends = (h: RecordingHandler) => h.ends.map((e) => `${e.flow.port[0]} ${e.reason} ${e.flow.lastSeenMicros}`);
-    wholeTable.flush();
-    tables.forEach((t) => t.flush());
-    expect(whole.ends.filter((e) => e.reason === 'idle')).toHaveLength(20);
-    expect([...ends(parts[0]!), ...ends(parts[1]!)].sort()).toEqual(ends(whole).sort());
+    const udp = (n: number) => udpPacket(client(n), { ip: '203.0.113.1', port: 9000 }, 'x');
+    const whole = new EndClock();
+    const wholeTable = new FlowTable(whole, { udpIdleMicros: 2 * SECOND });
+    const run = (passOver: boolean): string[] => {
+      const parts = [new EndClock(), new EndClock()];
+      const tables = parts.map((h) => new FlowTable(h, { udpIdleMicros: 2 * SECOND }));
+      // Twenty flows talk for ten seconds, then twenty others: the first ones go idle.
+      for (let n = 0; n < 400; n++) {
+        const pkt = udp(n < 200 ? n % 20 : 20 + (n % 20));
+        now = T0 + n * 70_000 + (n % 7) * 9_000;
+        if (passOver) wholeTable.process(pkt, now);
+        const shard = shardOfHash(flowHash32(pkt), 2);
+        tables[shard]!.process(pkt, now);
+        if (passOver) tables[1 - shard]!.passOver(pkt);
+      }
+      return [...parts[0]!.endedAt, ...parts[1]!.endedAt].sort();
+    };
+    const sharded = run(true);
+    expect(whole.ends).toHaveLength(20);
+    expect(whole.ends.every((e) => e.reason === 'idle')).toBe(true);
+    expect(sharded).toEqual([...whole.endedAt].sort());
+    // Without passOver each shard sweeps on its own packets only, at other moments.
+    expect(run(false)).not.toEqual(sharded);
   });
 });
 

@@ -196,7 +196,11 @@ describe.runIf(canRun)('minewatch run on a veth pair', () => {
     const store = HitStore.open(termDb, { readonly: true });
     const kinds = new Set(store.evidenceFor(pair!.ipB).map((h) => h.kind));
     const final = store.latestCaptureStats(1)[0]!;
+    const sessions = store.sessions.list({}).filter((x) => x.minerIp === pair!.ipB);
     store.close();
+    // The open mining flow was ended at shutdown and its session (shares, difficulty) stored.
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.sharesSubmitted).toBeGreaterThanOrEqual(1);
     expect([...kinds]).toEqual(expect.arrayContaining(['mining.configure', 'mining.subscribe', 'mining.authorize', 'mining.notify', 'mining.submit']));
     expect(final.state).toBe('stopped');
 

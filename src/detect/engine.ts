@@ -211,6 +211,8 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     dnsMessages: 0,
     dnsLearned: 0,
   };
+  /** Confirmed flows still holding findings (see tick). */
+  private readonly unsettled = new Set<Flow>();
   /** Written into every Evidence.source; the sensor sets it per input. */
   source = '';
   private readonly opts: EngineOptions;
@@ -395,6 +397,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const st = app as FlowInspection | undefined;
     if (st?.confirmed) {
       if (!st.settled) this.settle(flow, st);
+      this.unsettled.delete(flow);
       for (const o of this.observers) o.onFlowEnd(flow, _reason);
     } else if (st?.watch) {
       this.checkSustained(flow, st, flow.lastSeenMicros);
@@ -481,7 +484,9 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       return;
     }
     st.readable = true;
-    if (!hasGateKey(buf, start, end)) return;
+    // Once a flow is confirmed every line is parsed: share replies such as
+    // {"id":2,"error":{…}} or ES2's bare {"id":40} carry neither gate key.
+    if (!st.confirmed && !hasGateKey(buf, start, end)) return;
     const obj = this.parse(buf, start, end);
     st.parsed++;
     if (obj) this.offer(flow, st, dir, toMessage(obj, false), ts);
@@ -641,6 +646,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       st.confirmedAt = ts;
       st.minerSide = (f.sender === 'miner' ? dir : 1 - dir) as Direction;
       this.stats.flowsConfirmed++;
+      this.unsettled.add(flow);
     }
     if (st.settled) {
       this.emit(flow, st, f, ts);
@@ -650,9 +656,23 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (st.pending.length >= SETTLE_MESSAGES || ts - st.confirmedAt >= SETTLE_MICROS) this.settle(flow, st);
   }
 
+  /**
+   * Settles confirmed flows that went quiet while holding findings, so a live sensor
+   * stores them within seconds even if no further message arrives. `nowMicros` is on the
+   * capture clock (live: wall time).
+   */
+  tick(nowMicros: number): void {
+    for (const flow of this.unsettled) {
+      const st = flow.app as FlowInspection | undefined;
+      if (!st) this.unsettled.delete(flow);
+      else if (nowMicros - st.confirmedAt >= SETTLE_MICROS) this.settle(flow, st);
+    }
+  }
+
   /** Emits the held findings of a confirmed flow with what the flow has revealed since. */
   private settle(flow: Flow, st: FlowInspection): void {
     st.settled = true;
+    this.unsettled.delete(flow);
     for (const p of st.pending) this.emit(flow, st, p.finding, p.tsMicros);
     st.pending = [];
   }

@@ -10,6 +10,8 @@
 import type { Logger } from 'pino';
 import { LiveCapture, type LiveEvent, type LiveTimings } from '../capture/live.js';
 import type { CaptureBackend } from '../capture/live-backend.js';
+import type { SessionRecord } from '../detect/session-record.js';
+import { SessionTracker } from '../detect/session-tracker.js';
 import type { Evidence } from '../detect/types.js';
 import { FeedServer, type FeedEvent } from '../feed/server.js';
 import { hitMessage, ipMessage, statsMessage } from '../feed/messages.js';
@@ -67,9 +69,12 @@ export class Daemon {
   ) {
     this.bufferTimeoutMs = deps.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS;
     const signatures = openSignatureDir(config.signatures);
-    this.sensor = new Sensor((e) => this.onEvidence(e), {
+    // Sessions (shares, difficulty, estimates) are accounted per mining flow, as in replay.
+    const tracker = new SessionTracker((s) => this.onSession(s));
+    this.sensor = new Sensor(tracker.evidenceSink((e) => this.onEvidence(e)), {
       ...(config.maxFlows ? { flow: { maxFlows: config.maxFlows } } : {}),
       ...(signatures ? { signatures } : {}),
+      observers: [tracker],
     });
     this.sensor.setSource(`if:${config.interface}`);
     this.capture = new LiveCapture({
@@ -176,6 +181,10 @@ export class Daemon {
     if (store.pending() >= FLUSH_EVERY) this.flush(store);
   }
 
+  private onSession(s: SessionRecord): void {
+    this.store?.sessions.add(s);
+  }
+
   /**
    * A packet that throws must not end a 24/7 sensor (an exception in node_pcap's callback is
    * fatal): it is counted and logged, at most once a minute.
@@ -199,12 +208,14 @@ export class Daemon {
     // Live time moves without packets: end flows idle past their timeout, so what they held
     // is emitted even when the link goes quiet.
     this.sensor.flows.expire(Date.now() * 1000);
+    this.sensor.engine.tick(Date.now() * 1000);
     if (this.store) this.flush(this.store);
   }
 
   private flush(store: HitStore): void {
     try {
       this.hitsStored += store.flush();
+      store.sessions.flush();
     } catch (err) {
       // The batch stays buffered (HitStore keeps it on error) and is retried next tick.
       this.deps.log.error({ err: (err as Error).message, pending: store.pending() }, 'writing hits failed; will retry');

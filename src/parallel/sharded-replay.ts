@@ -5,6 +5,8 @@
  * directions of a connection meet in one worker, and idle sweeps run at the same packets
  * in every worker: the stored result is the one a single worker stores.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReadProgress } from '../capture/reader.js';
 import type { ReplaySinks, ReplayTotals } from '../cli/replay-pipeline.js';
@@ -24,10 +26,17 @@ export interface ShardedReplayOptions {
 
 const SHARED_FLOW_STATS: readonly (keyof DetectStats)[] = ['dnsMessages', 'dnsLearned'];
 
-/** The worker entry beside this module: .js when built, .ts when run from source by tsx. */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./shard-worker${ext}`, import.meta.url);
+/**
+ * Starts a shard worker: the built shard-worker.js, or, when running from source under
+ * tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the --import tsx
+ * hooks of the main thread).
+ */
+function startWorker(workerData: WorkerStart): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData });
+  const entry = new URL('./shard-worker.ts', import.meta.url).href;
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 export class ShardedReplay {
@@ -37,6 +46,8 @@ export class ShardedReplay {
   /** Records released at ordinal copiesAt, by the worker that sent them (firstCopy). */
   private readonly copies = new Map<string, number>();
   private copiesAt = -1;
+  /** Evidence from shared flows that another worker had already sent. */
+  private evidenceCopies = 0;
 
   constructor(
     private readonly files: string[],
@@ -44,7 +55,10 @@ export class ShardedReplay {
     sinks: ReplaySinks,
   ) {
     this.merge = new OrderedMerge<ReplayRecord>(opts.workers, (r, source, ordinal) => {
-      if (!this.firstCopy(r, source, ordinal)) return;
+      if (!this.firstCopy(r, source, ordinal)) {
+        if (r.kind === 'evidence') this.evidenceCopies++;
+        return;
+      }
       if (r.kind === 'evidence') {
         this.digests.add(r.evidence);
         sinks.evidence(r.evidence);
@@ -67,7 +81,7 @@ export class ShardedReplay {
           maxFlows: Math.ceil(this.opts.maxFlows / count),
           signatureDir: this.opts.signatureDir,
         };
-        const worker = new Worker(workerUrl(), { workerData: start });
+        const worker = startWorker(start);
         this.workers.push(worker);
         return new Promise<WorkerTotals>((resolve, reject) => {
           worker.on('message', (m: WorkerMessage) => {
@@ -124,6 +138,9 @@ export class ShardedReplay {
         if (!SHARED_FLOW_STATS.includes(key)) detect[key] += r.detect[key];
       }
     }
+    // Shared flows give intel evidence (DNS) in every worker; only the first copy is kept.
+    detect.evidence -= this.evidenceCopies;
+    detect.intelEvidence -= this.evidenceCopies;
     return {
       inputs: first.inputs,
       packets: first.packets,

@@ -78,9 +78,9 @@ interface Pair {
 const session = (rand: Random, p: Pair, start: number, turns: Turn[], mss = 1448): TimedPacket[] =>
   tcpSession({ ...p, startMicros: start, turns, seed: randomUint32(rand), mss, rttMicros: randomInt(rand, 200, 4000) });
 
-/** A large HTTP download (256 KB to 8 MB). */
-export function bulkHttp(rand: Random, p: Pair, start: number): TimedPacket[] {
-  const body = filler(rand, logUniform(rand, 256 * 1024, 8 * 1024 * 1024));
+/** An HTTP download of `size` bytes. */
+export function bulkHttp(rand: Random, p: Pair, start: number, size: number): TimedPacket[] {
+  const body = filler(rand, size);
   return session(rand, p, start, [
     { from: 'client', data: httpRequest(rand, `/files/${randomUint32(rand).toString(16)}.bin`) },
     { from: 'server', data: httpResponse('application/octet-stream', body) },

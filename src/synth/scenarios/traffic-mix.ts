@@ -36,7 +36,11 @@ export const MIX_T0 = 1_780_272_000_000_000;
 const BYTES_PER_MICRO = 125;
 const PCAP_HEADER_BYTES = 24;
 
-type Builder = (rand: Random, pair: { client: Endpoint; server: Endpoint }, start: number) => TimedPacket[];
+/** Builds one session; `room` is the byte budget left, which caps downloads near the end. */
+type Builder = (rand: Random, pair: { client: Endpoint; server: Endpoint }, start: number, room: number) => TimedPacket[];
+
+/** Log-uniform download size in [min, max], kept within the room left (but at least min). */
+const downloadSize = (rand: Random, min: number, max: number, room: number): number => logUniform(rand, min, Math.max(min, Math.min(max, room)));
 
 /**
  * Session kinds with their chance per started session, chosen for a byte mix of about 40 %
@@ -45,8 +49,8 @@ type Builder = (rand: Random, pair: { client: Endpoint; server: Endpoint }, star
  * two thirds of all flows are DNS lookups or short connections.
  */
 const KINDS: readonly { name: string; weight: number; port: number; build: Builder }[] = [
-  { name: 'bulk-http', weight: 43, port: 80, build: bulkHttp },
-  { name: 'bulk-tls', weight: 95, port: 443, build: (r, p, t) => tls(r, p, t, logUniform(r, 128 * 1024, 4 * 1024 * 1024)) },
+  { name: 'bulk-http', weight: 43, port: 80, build: (r, p, t, room) => bulkHttp(r, p, t, downloadSize(r, 256 * 1024, 8 * 1024 * 1024, room)) },
+  { name: 'bulk-tls', weight: 95, port: 443, build: (r, p, t, room) => tls(r, p, t, downloadSize(r, 128 * 1024, 4 * 1024 * 1024, room)) },
   { name: 'quic', weight: 158, port: 443, build: quicLike },
   { name: 'web', weight: 660, port: 80, build: web },
   { name: 'tls', weight: 1140, port: 443, build: (r, p, t) => tls(r, p, t, logUniform(r, 1000, 20_000)) },
@@ -126,7 +130,7 @@ export async function writeTrafficMix(path: string, o: { seed: number; sizeBytes
         packets = miningSession(rand, planted++, clock);
       } else {
         const kind = pickKind(rand);
-        packets = kind.build(rand, benignPair(rand, kind.port), clock);
+        packets = kind.build(rand, benignPair(rand, kind.port), clock, budget - scheduled);
       }
       let bytes = 0;
       for (const p of packets) bytes += 16 + 14 + p.ip.length;

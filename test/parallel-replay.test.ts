@@ -1,0 +1,99 @@
+/**
+ * `minewatch replay --workers N` as a user runs it: the stored hits and sessions must be
+ * exactly those of the single-worker run, on the bundled captures, on a generated mixed
+ * capture (with DNS, whose answers detection learns from across flows) and, when present,
+ * on the shared third-party captures.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkDetections, sameResults } from '../scripts/bench/check.js';
+import { writeTrafficMix, type GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
+import { PROJECT_ROOT, sharedCapturesDir } from '../src/util/paths.js';
+
+const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+const BUNDLED = ['mining-mix.pcapng', 'encapsulations.pcapng', 'awkward-tcp.pcap'].map((f) => join(PROJECT_ROOT, 'captures', f));
+
+interface Replayed {
+  code: number;
+  stderr: string;
+  summary: { packets: number; flows: number; evidence: number; workers: number; miners: { ip: string }[] };
+}
+
+function replay(db: string, workers: number, files: string[], input?: Buffer): Replayed {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'replay', '--db', db, '--json', '-q', '--workers', String(workers), ...files], {
+    cwd: PROJECT_ROOT,
+    input,
+    encoding: 'buffer',
+    timeout: 120_000,
+  });
+  const stdout = r.stdout.toString();
+  return { code: r.status ?? -1, stderr: r.stderr.toString(), summary: stdout ? JSON.parse(stdout) : null };
+}
+
+/** Replays `files` with one worker and with `workers`, and compares what they stored. */
+function compare(files: string[], workers: number): { one: Replayed; many: Replayed; dbOne: string; dbMany: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+  const dbOne = join(dir, 'one.db');
+  const dbMany = join(dir, 'many.db');
+  const one = replay(dbOne, 1, files);
+  const many = replay(dbMany, workers, files);
+  expect(one.code).toBe(0);
+  expect(many.code).toBe(0);
+  expect(many.summary.workers).toBe(workers);
+  const same = sameResults(dbOne, dbMany);
+  expect(same.hits).toBeGreaterThan(0);
+  expect(same.same).toBe(true);
+  for (const key of ['packets', 'flows', 'evidence'] as const) expect(many.summary[key]).toBe(one.summary[key]);
+  expect(many.summary.miners.map((m) => m.ip).sort()).toEqual(one.summary.miners.map((m) => m.ip).sort());
+  return { one, many, dbOne, dbMany };
+}
+
+describe('replay --workers', () => {
+  it('stores the same hits and sessions as one worker on the bundled captures (three workers, one run)', () => {
+    const { many } = compare(BUNDLED, 3);
+    expect(many.summary.miners).toHaveLength(13 + 10 + 2);
+  });
+
+  describe('on a generated mixed capture', () => {
+    let capture: GeneratedCapture;
+    beforeAll(async () => {
+      capture = await writeTrafficMix(join(mkdtempSync(join(tmpdir(), 'minewatch-mix-')), 'mix.pcap'), { seed: 7, sizeBytes: 6e6 });
+    });
+
+    it('finds every planted miner and stores the same rows as one worker', () => {
+      const { dbOne, dbMany } = compare([capture.path], 2);
+      for (const db of [dbOne, dbMany]) {
+        const check = checkDetections(db, capture.miners);
+        expect(check.missing).toEqual([]);
+        expect(check.unexpected).toEqual([]);
+      }
+    });
+  });
+
+  const shared = sharedCapturesDir();
+  it.runIf(shared !== null)('stores the same rows as one worker on the shared third-party captures', () => {
+    const files = ['mining', 'benign'].flatMap((sub) => readdirSync(join(shared!, sub)).map((f) => join(shared!, sub, f))).filter((f) => /\.pcap(ng)?$/.test(f));
+    compare(files, 2);
+  });
+
+  it('replays standard input with one worker, and says so', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'minewatch-parallel-')), 'stdin.db');
+    const r = replay(db, 2, ['-'], spawnSync('cat', [BUNDLED[0]!]).stdout);
+    expect(r.code).toBe(0);
+    expect(r.summary.workers).toBe(1);
+    expect(r.summary.miners).toHaveLength(13);
+    expect(r.stderr).toContain('standard input is replayed by one worker');
+  });
+
+  it('rejects a worker count that is not a positive integer', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'minewatch-parallel-')), 'bad.db');
+    for (const bad of [0, 1.5, 65]) {
+      const r = replay(db, bad, [BUNDLED[0]!]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--workers must be an integer from 1 to 64');
+    }
+  });
+});
