@@ -9,7 +9,7 @@ import { writeFlood } from '../../src/synth/scenarios/flood.js';
 import { writeTrafficMix, type GeneratedCapture } from '../../src/synth/scenarios/traffic-mix.js';
 
 /** Bumped whenever the generators change what they write, so old caches are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export type CaptureSpec = { kind: 'mix'; seed: number; sizeBytes: number } | { kind: 'flood'; seed: number; flows: number };
 

@@ -1,6 +1,7 @@
 import { addWarning } from './stats.js';
 import { u32 } from './bytes.js';
 import type { RecordParser } from './record-walker.js';
+import { ACCEPT, REJECT, ResyncingParser } from './resync.js';
 import type { CapturedPacket, PacketHandler, ReaderStats } from './types.js';
 
 const FILE_HEADER_BYTES = 24;
@@ -18,9 +19,6 @@ const MIN_RECORD_LIMIT = 65535;
  */
 const MAX_PLAUSIBLE_WIRE = 16 * 1024 * 1024;
 const RESYNC_TIME_WINDOW = 86_400;
-/** Verdicts of judge(); a positive verdict is the lookahead it still needs. */
-const ACCEPT = 0;
-const REJECT = -1;
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -42,9 +40,7 @@ export function classicPcapVariant(magicBE: number): { littleEndian: boolean; na
 }
 
 /** Classic libpcap files: a 24-byte file header, then 16-byte record headers each followed by data. */
-export class ClassicPcapParser implements RecordParser {
-  need = FILE_HEADER_BYTES;
-  resyncing = false;
+export class ClassicPcapParser extends ResyncingParser implements RecordParser {
   resyncWindow: number;
 
   private readonly littleEndian: boolean;
@@ -52,11 +48,8 @@ export class ClassicPcapParser implements RecordParser {
   private readonly fractionLimit: number;
   private headerRead = false;
   private recordLimit: number;
-  /** Input offset of buf[0] in the current parse() call, for messages. */
-  private base = 0;
   /** Input offset of the first unconsumed byte. */
   private consumed = 0;
-  private resyncStart = 0;
   /** Seconds of the last good record, or -1 before the first. */
   private lastSeconds = -1;
   private readonly pkt: CapturedPacket = {
@@ -71,10 +64,11 @@ export class ClassicPcapParser implements RecordParser {
 
   constructor(
     variant: { littleEndian: boolean; nanosecond: boolean },
-    private readonly stats: ReaderStats,
+    stats: ReaderStats,
     private readonly onPacket: PacketHandler,
     private readonly maxRecordBytes: number,
   ) {
+    super(stats, RECORD_HEADER_BYTES, FILE_HEADER_BYTES);
     this.littleEndian = variant.littleEndian;
     this.nanosecond = variant.nanosecond;
     this.fractionLimit = variant.nanosecond ? 1e9 : 1e6;
@@ -116,14 +110,14 @@ export class ClassicPcapParser implements RecordParser {
       const captured = u32(buf, p + 8, le);
       const original = u32(buf, p + 12, le);
       if (captured > limit || original < captured || fraction >= fractionLimit) {
-        p = this.startResync(p, seconds, describeDamage(captured, original, fraction, limit));
+        p = this.startResync(p, corruptHeader(seconds, describeDamage(captured, original, fraction, limit)));
         continue;
       }
       const total = RECORD_HEADER_BYTES + captured;
       if (available < total) {
         // At the very end, a good record inside the remainder means this header lied about its length.
-        if (eof && this.recordFollows(buf, p + 1, end)) {
-          p = this.startResync(p, seconds, `captured length ${captured} runs past the end of the input`);
+        if (eof && this.acceptableFollows(buf, p + 1, end)) {
+          p = this.startResync(p, corruptHeader(seconds, `captured length ${captured} runs past the end of the input`));
           continue;
         }
         this.need = total;
@@ -162,50 +156,11 @@ export class ClassicPcapParser implements RecordParser {
     return p;
   }
 
-  private startResync(p: number, seconds: number, reason: string): number {
-    const stats = this.stats;
-    stats.corruptRecords++;
-    stats.resyncs++;
-    addWarning(stats, `corrupt record header at offset ${this.base + p} (time ${seconds}): ${reason}`);
-    this.resyncing = true;
-    this.resyncStart = this.base + p;
-    stats.skippedBytes++;
-    return p + 1;
-  }
-
-  /** Looks for the next acceptable record header from p (see the resync rule above). */
-  private scan(buf: Buffer, p: number, end: number, eof: boolean): number {
-    const from = p;
-    for (const last = end - RECORD_HEADER_BYTES; p <= last; p++) {
-      const verdict = this.judge(buf, p, end, eof);
-      if (verdict === REJECT) continue;
-      if (verdict !== ACCEPT) {
-        this.need = verdict;
-        this.stats.skippedBytes += p - from;
-        return p;
-      }
-      this.resyncing = false;
-      this.stats.skippedBytes += p - from;
-      addWarning(this.stats, `resynchronised at offset ${this.base + p} after skipping ${this.base + p - this.resyncStart} bytes`);
-      return p;
-    }
-    if (eof) p = end;
-    else this.need = RECORD_HEADER_BYTES;
-    this.stats.skippedBytes += p - from;
-    return p;
-  }
-
-  /** Whether an acceptable record header starts anywhere in buf[from, end) at the end of input. */
-  private recordFollows(buf: Buffer, from: number, end: number): boolean {
-    for (let q = from; q <= end - RECORD_HEADER_BYTES; q++) if (this.judge(buf, q, end, true) === ACCEPT) return true;
-    return false;
-  }
-
   /**
    * Applies the resync rule to a candidate header at q: ACCEPT, REJECT, or (before the end of
    * input) the number of bytes from q needed to decide.
    */
-  private judge(buf: Buffer, q: number, end: number, eof: boolean): number {
+  protected judge(buf: Buffer, q: number, end: number, eof: boolean): number {
     // Cheap length test first: most garbage positions fail it.
     const captured = u32(buf, q + 8, this.littleEndian);
     if (captured === 0 || captured > this.recordLimit || !this.plausible(buf, q)) return REJECT;
@@ -223,6 +178,10 @@ export class ClassicPcapParser implements RecordParser {
     if (u32(buf, p + 4, le) >= this.fractionLimit) return false;
     return this.lastSeconds < 0 || Math.abs(u32(buf, p, le) - this.lastSeconds) <= RESYNC_TIME_WINDOW;
   }
+}
+
+function corruptHeader(seconds: number, reason: string): string {
+  return `corrupt record header (time ${seconds}): ${reason}`;
 }
 
 function describeDamage(captured: number, original: number, fraction: number, limit: number): string {

@@ -1,6 +1,7 @@
 import { addWarning } from './stats.js';
 import { u16, u32 } from './bytes.js';
 import type { RecordParser } from './record-walker.js';
+import { ACCEPT, REJECT, ResyncingParser } from './resync.js';
 import { TimestampScale } from './timestamps.js';
 import { CaptureError, type CapturedPacket, type PacketHandler, type ReaderStats } from './types.js';
 
@@ -31,9 +32,6 @@ const OPTION_END = 0;
 const OPTION_TSRESOL = 9;
 const OPTION_TSOFFSET = 14;
 const DEFAULT_TSRESOL = 6;
-/** Verdicts of judge(); a positive verdict is the lookahead it still needs. */
-const ACCEPT = 0;
-const REJECT = -1;
 
 interface CaptureInterface {
   linkType: number;
@@ -68,9 +66,7 @@ function isKnownBlock(type: number): boolean {
  * followed by interface descriptions and packet blocks. Every block is framed by its total
  * length at both ends, which is what corruption checks and resync rely on.
  */
-export class PcapngParser implements RecordParser {
-  need = FRAMING_BYTES;
-  resyncing = false;
+export class PcapngParser extends ResyncingParser implements RecordParser {
   readonly resyncWindow: number;
 
   private littleEndian = true;
@@ -78,9 +74,7 @@ export class PcapngParser implements RecordParser {
   /** Interfaces of the current section; ids restart with each section. */
   private interfaces: CaptureInterface[] = [];
   private readonly packetBlockLimit: number;
-  private base = 0;
   private consumed = 0;
-  private resyncStart = 0;
   private readonly pkt: CapturedPacket = {
     linkType: 0,
     tsMicros: 0,
@@ -93,10 +87,11 @@ export class PcapngParser implements RecordParser {
 
   constructor(
     private readonly name: string,
-    private readonly stats: ReaderStats,
+    stats: ReaderStats,
     private readonly onPacket: PacketHandler,
     maxRecordBytes: number,
   ) {
+    super(stats, FRAMING_BYTES, FRAMING_BYTES);
     this.packetBlockLimit = maxRecordBytes + PACKET_BLOCK_SLACK;
     this.resyncWindow = this.packetBlockLimit;
     stats.format = 'pcapng';
@@ -123,27 +118,27 @@ export class PcapngParser implements RecordParser {
           if (!this.sectionSeen) {
             throw new CaptureError(`${this.name}: pcapng section header has an invalid byte-order magic`);
           }
-          p = this.startResync(p, 'section header with an invalid byte-order magic');
+          p = this.startResync(p, 'corrupt block: section header with an invalid byte-order magic');
           continue;
         }
         le = order;
       }
       const length = u32(buf, p + 4, le);
       if (length < FRAMING_BYTES || (length & 3) !== 0 || length > this.blockLimit(type)) {
-        p = this.startResync(p, `block of type ${type} claims an impossible length ${length}`);
+        p = this.startResync(p, `corrupt block: block of type ${type} claims an impossible length ${length}`);
         continue;
       }
       if (available < length) {
         // At the very end, a good block inside the remainder means this length was a lie.
-        if (eof && this.blockFollows(buf, p + 1, end)) {
-          p = this.startResync(p, `block of type ${type} with length ${length} runs past the end of the input`);
+        if (eof && this.acceptableFollows(buf, p + 1, end)) {
+          p = this.startResync(p, `corrupt block: block of type ${type} with length ${length} runs past the end of the input`);
           continue;
         }
         this.need = length;
         break;
       }
       if (u32(buf, p + length - 4, le) !== length) {
-        p = this.startResync(p, `block of type ${type} has a trailing length that disagrees with ${length}`);
+        p = this.startResync(p, `corrupt block: block of type ${type} has a trailing length that disagrees with ${length}`);
         continue;
       }
       this.handleBlock(buf, p, type, length, le);
@@ -270,56 +265,17 @@ export class PcapngParser implements RecordParser {
     addWarning(this.stats, `corrupt block at offset ${this.base + p}: ${reason}`);
   }
 
-  private startResync(p: number, reason: string): number {
-    const stats = this.stats;
-    stats.corruptRecords++;
-    stats.resyncs++;
-    addWarning(stats, `corrupt block at offset ${this.base + p}: ${reason}`);
-    this.resyncing = true;
-    this.resyncStart = this.base + p;
-    stats.skippedBytes++;
-    return p + 1;
-  }
-
-  /**
+  /*
    * Resync rule: the next offset holding a known block type whose leading and trailing
    * lengths agree (and fit the packet-block limit). Blocks are 4-byte aligned only relative
-   * to an intact section, so the scan moves one byte at a time. At the end of the input a
-   * block running past the end is damaged, not truncated, if an acceptable block starts
-   * inside it.
+   * to an intact section, so the scan moves one byte at a time.
    */
-  private scan(buf: Buffer, p: number, end: number, eof: boolean): number {
-    const from = p;
-    for (const last = end - FRAMING_BYTES; p <= last; p++) {
-      const verdict = this.judge(buf, p, end, eof);
-      if (verdict === REJECT) continue;
-      if (verdict !== ACCEPT) {
-        this.need = verdict;
-        this.stats.skippedBytes += p - from;
-        return p;
-      }
-      this.resyncing = false;
-      this.stats.skippedBytes += p - from;
-      addWarning(this.stats, `resynchronised at offset ${this.base + p} after skipping ${this.base + p - this.resyncStart} bytes`);
-      return p;
-    }
-    if (eof) p = end;
-    else this.need = FRAMING_BYTES;
-    this.stats.skippedBytes += p - from;
-    return p;
-  }
-
-  /** Whether an acceptable block starts anywhere in buf[from, end) at the end of input. */
-  private blockFollows(buf: Buffer, from: number, end: number): boolean {
-    for (let q = from; q <= end - FRAMING_BYTES; q++) if (this.judge(buf, q, end, true) === ACCEPT) return true;
-    return false;
-  }
 
   /**
    * Applies the resync rule to a candidate block at q: ACCEPT, REJECT, or (before the end of
    * input) the number of bytes from q needed to decide.
    */
-  private judge(buf: Buffer, q: number, end: number, eof: boolean): number {
+  protected judge(buf: Buffer, q: number, end: number, eof: boolean): number {
     let le = this.littleEndian;
     const type = u32(buf, q, le);
     if (!isKnownBlock(type)) return REJECT;
