@@ -83,7 +83,8 @@ describe('writeFlood', () => {
     const out = new DecodedPacket();
     const tuples = new Set<string>();
     await readCaptureFile(flood.path, (pkt) => {
-      if (decoder.decodePacket(pkt, out) && !formatIp(out.ipVersion as 4 | 6, out.src).startsWith('192.0.2.')) {
+      const planted = (words: Uint32Array) => formatIp(out.ipVersion as 4 | 6, words).startsWith('192.0.2.');
+      if (decoder.decodePacket(pkt, out) && !planted(out.src) && !planted(out.dst)) {
         tuples.add(`${out.protocol} ${out.src.join('.')} ${out.srcPort} ${out.dst.join('.')} ${out.dstPort}`);
       }
     });

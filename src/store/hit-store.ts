@@ -30,28 +30,7 @@ const MAX_TEXT = 1024;
 const DEFAULT_EVIDENCE_LIMIT = 100;
 
 /** Named parameters of the hits insert; also what the rollup reads. */
-interface HitParams {
-  ts: string;
-  tsMicros: number;
-  minerIp: string;
-  minerPort: number;
-  poolIp: string;
-  poolPort: number;
-  transport: string;
-  dialect: string;
-  kind: string;
-  confidence: string;
-  detector: string;
-  source: string;
-  agent: string | null;
-  worker: string | null;
-  login: string | null;
-  wallet: string | null;
-  algo: string | null;
-  poolHost: string | null;
-  detail: string | null;
-  provenance: string | null;
-}
+type HitParams = Omit<HitRow, 'id'>;
 
 interface SummaryDbRow {
   ip: string;
