@@ -48,8 +48,8 @@ export interface ReplayTotals {
 }
 
 /** A replay under way: `done` settles with the totals; stop() ends it early (Ctrl-C) after
- *  handing every hit found so far to the sinks. */
+ *  handing every hit found so far to the sinks (`done` then never settles). */
 export interface RunningReplay {
   done: Promise<ReplayTotals>;
-  stop(): void;
+  stop(): void | Promise<void>;
 }

@@ -114,11 +114,12 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
       : replayInProcess(files, { maxFlows, signatures, progress }, sinks, onInput);
   const stopSignals = interruptHandler(() => {
     // Keep what was found: flush before leaving on Ctrl-C / TERM.
-    replay.stop();
-    hitsInserted += store.flush();
-    store.close();
-    process.stderr.write('minewatch: interrupted; hits found so far are stored\n');
-    process.exit(130);
+    void Promise.resolve(replay.stop()).then(() => {
+      hitsInserted += store.flush();
+      store.close();
+      process.stderr.write('minewatch: interrupted; hits found so far are stored\n');
+      process.exit(130);
+    });
   });
   let totals: ReplayTotals;
   try {
@@ -232,7 +233,7 @@ function replayInWorkers(
       stopProgress();
     }
   };
-  return { done: run(), stop: () => sharded.stop() };
+  return { done: run(), stop: () => sharded.interrupt() };
 }
 
 async function replayOne(file: string, sensor: Sensor, progress: boolean): Promise<InputResult> {

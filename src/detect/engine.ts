@@ -8,18 +8,25 @@
  * listed or DNS-learned pool endpoints (see dns.ts, tls.ts, http-host.ts, sv2.ts,
  * endpoint.ts); the signature set in force when a flow starts decides what counts.
  *
+ * WebSocket: a GET with `Upgrade: websocket` keeps its direction for RFC 6455 frames after
+ * the head, a 101 answer switches the server's direction likewise (websocket.ts); each text
+ * message's JSON lines go through the same gate and detectors as raw lines, and the
+ * findings say "over websocket" in their detail. Every other GET switches its direction off.
+ *
  * Cost control: a direction whose first byte is neither '{', an HTTP token nor a TLS
  * handshake is dropped at once; a line is parsed only when it carries a "method"/"result"
- * key; a flow that shows no mining within its probe budget stops being inspected
- * (flow.inspect = false), so the flow table stops reassembling it. Pool endpoints are looked
- * up once per flow, never per packet. Only flows to pool endpoints whose payload cannot be
- * read stay inspected (cheaply) until their sustained-flow rule decides.
+ * key (over WebSocket also "type"/"identifier", the browser miners' keys); a flow that
+ * shows no mining within its probe budget stops being inspected (flow.inspect = false), so
+ * the flow table stops reassembling it. Pool endpoints are looked up once per flow, never
+ * per packet. Only flows to pool endpoints whose payload cannot be read stay inspected
+ * (cheaply) until their sustained-flow rule decides.
  */
 import type { Direction, Flow, FlowEndReason, StreamHandler } from '../flow/types.js';
 import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type SignatureReloadTarget, type SignatureSource } from '../signatures/reloadable.js';
 import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
 import { originText } from '../signatures/types.js';
 import { beamDetector } from './beam.js';
+import { browserMinerDetector, hasBrowserMinerKey } from './browser-miner.js';
 import { DNS_PORT, DnsFlowState, DnsWatcher, type PoolSide } from './dns.js';
 import { findPoolEndpoint, payloadlessEvidence, sustainedEvidence, type PoolEndpointMatch } from './endpoint.js';
 import { httpHostEvidence } from './http-host.js';
@@ -45,6 +52,7 @@ import { parseHttpHead } from './http-head.js';
 import { getworkBodyDetector, hasMiningHeaders, httpGetworkDetector } from './http-getwork.js';
 import { stratumDetector } from './stratum.js';
 import type { Evidence, EvidenceSink } from './types.js';
+import { isWebSocketAccept, isWebSocketRequest, WebSocketReader, WsEvent, type WebSocketCounters } from './websocket.js';
 import { portInRanges } from '../signatures/protocols.js';
 
 export const JSON_DETECTORS: readonly JsonDetector[] = [
@@ -53,6 +61,7 @@ export const JSON_DETECTORS: readonly JsonDetector[] = [
   ethproxyDetector,
   beamDetector,
   getworkBodyDetector,
+  browserMinerDetector,
 ];
 export const HTTP_DETECTORS: readonly HttpDetector[] = [httpGetworkDetector];
 
@@ -78,13 +87,14 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxHttpBodyBytes: 256 * 1024,
 };
 
-export interface DetectStats {
+export interface DetectStats extends WebSocketCounters {
   flowsInspected: number;
   flowsConfirmed: number;
   /** Flows dropped from inspection after showing no mining. */
   flowsBypassed: number;
   messagesParsed: number;
   jsonErrors: number;
+  /** JSON lines over maxLineBytes (WebSocket text messages: wsOversizeMessages). */
   oversizeLines: number;
   httpMessages: number;
   evidence: number;
@@ -104,6 +114,8 @@ const enum Mode {
   Http,
   /** Collecting the first TLS handshake message (ClientHello / ServerHello). */
   Tls,
+  /** RFC 6455 frames after an Upgrade handshake; text messages are read as JSON lines. */
+  WebSocket,
   Off,
 }
 
@@ -123,6 +135,8 @@ class DirectionState {
   httpPhase = HttpPhase.Head;
   httpHead: HttpHead | null = null;
   bodyRemaining = 0;
+  /** Frame reader, once the direction has switched to WebSocket. */
+  ws: WebSocketReader | null = null;
 }
 
 interface HeldMessage {
@@ -182,6 +196,8 @@ const REFINABLE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['cryptonote', new Set(['grin'])],
 ]);
 const MAX_NON_JSON_LINES = 4;
+/** Appended to the detail of findings from messages that came in WebSocket frames. */
+const OVER_WEBSOCKET = 'over websocket';
 
 function toMessage(obj: Record<string, unknown>, overHttp: boolean): JsonMessage {
   return {
@@ -210,6 +226,11 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     tlsHellos: 0,
     dnsMessages: 0,
     dnsLearned: 0,
+    wsTextMessages: 0,
+    wsBinaryMessages: 0,
+    wsCompressedMessages: 0,
+    wsOversizeMessages: 0,
+    wsViolations: 0,
   };
   /** Confirmed flows still holding findings (see tick). */
   private readonly unsettled = new Set<Flow>();
@@ -285,6 +306,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (d.mode === Mode.Lines) this.feedLines(flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.Http) this.feedHttp(flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.Tls) this.feedTls(flow, st, d, dir, buf, offset, end, tsMicros);
+    else if (d.mode === Mode.WebSocket) this.feedWebSocket(flow, st, d, dir, buf, offset, end, tsMicros);
     if (flow.app === st) this.maybeBypass(flow, st);
   }
 
@@ -384,7 +406,10 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const d = st.dirs[dir];
     d.carry.clear();
     if (d.mode === Mode.Lines) d.skipLine = true;
-    else if (d.mode === Mode.Http) d.mode = Mode.Off; // HTTP framing cannot be recovered reliably
+    else if (d.mode === Mode.Http || d.mode === Mode.WebSocket) {
+      d.mode = Mode.Off; // HTTP and WebSocket framing cannot be recovered reliably
+      d.ws = null;
+    }
   }
 
   onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
@@ -474,6 +499,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     start: number,
     end: number,
     ts: number,
+    overWebSocket = false,
   ): void {
     start = skipSpace(buf, start, end);
     end = trimEnd(buf, start, end);
@@ -486,10 +512,10 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     st.readable = true;
     // Once a flow is confirmed every line is parsed: share replies such as
     // {"id":2,"error":{…}} or ES2's bare {"id":40} carry neither gate key.
-    if (!st.confirmed && !hasGateKey(buf, start, end)) return;
+    if (!st.confirmed && !hasGateKey(buf, start, end) && !(overWebSocket && hasBrowserMinerKey(buf, start, end))) return;
     const obj = this.parse(buf, start, end);
     st.parsed++;
-    if (obj) this.offer(flow, st, dir, toMessage(obj, false), ts);
+    if (obj) this.offer(flow, st, dir, toMessage(obj, false), ts, overWebSocket);
   }
 
   private parse(buf: Buffer, start: number, end: number): Record<string, unknown> | null {
@@ -506,11 +532,12 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     return null;
   }
 
-  private offer(flow: Flow, st: FlowInspection, dir: Direction, msg: JsonMessage, ts: number): void {
+  private offer(flow: Flow, st: FlowInspection, dir: Direction, msg: JsonMessage, ts: number, overWebSocket = false): void {
     const ctx: MessageContext = { dir, facts: st.facts, rules: st.set.protocols };
     for (const det of JSON_DETECTORS) {
       const f = det.inspect(msg, ctx);
       if (f) {
+        if (overWebSocket) f.detail = f.detail === undefined ? OVER_WEBSOCKET : `${f.detail}; ${OVER_WEBSOCKET}`;
         this.accept(flow, st, dir, f, ts);
         break;
       }
@@ -575,10 +602,17 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
         if (d.bodyRemaining === 0) this.finishHttpMessage(flow, st, d, dir, ts);
       }
     }
+    // Frames may follow the Upgrade head in the same segment.
+    if (d.mode === Mode.WebSocket && pos < end) this.feedWebSocket(flow, st, d, dir, buf, pos, end, ts);
   }
 
   /** After a head: decide whether the message is worth reading and how long its body is. */
   private startHttpBody(flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, head: HttpHead, ts: number): void {
+    if (head.isRequest ? isWebSocketRequest(head) : isWebSocketAccept(head)) {
+      d.mode = Mode.WebSocket;
+      d.ws = new WebSocketReader(this.opts.maxLineBytes, this.stats);
+      return;
+    }
     const interesting =
       hasMiningHeaders(head) ||
       (head.isRequest && head.method === 'POST') ||
@@ -619,6 +653,29 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     d.httpPhase = HttpPhase.Head;
     this.inspectHttp(flow, st, dir, head, body, ts);
     if (body) this.offer(flow, st, dir, body, ts);
+  }
+
+  /** WebSocket frames: each complete text message is read as JSON lines. */
+  private feedWebSocket(flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
+    const ws = d.ws!;
+    let pos = start;
+    while (pos < end && d.mode === Mode.WebSocket) {
+      pos = ws.read(buf, pos, end);
+      if (ws.event === WsEvent.Message) this.webSocketMessage(flow, st, d, dir, ws.message, ws.messageStart, ws.messageEnd, ts);
+      else if (ws.event !== WsEvent.NeedMore) d.mode = Mode.Off; // close or violation: the direction is over
+    }
+    if (d.mode !== Mode.WebSocket) d.ws = null;
+  }
+
+  /** One text message: a JSON object, or several newline-separated JSON lines. */
+  private webSocketMessage(flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
+    let pos = start;
+    while (pos < end && d.mode === Mode.WebSocket) {
+      const nl = indexOfByte(buf, 0x0a, pos, end);
+      const lineEnd = nl < 0 ? end : nl;
+      this.processLine(flow, st, d, dir, buf, pos, lineEnd, ts, true);
+      pos = lineEnd + 1;
+    }
   }
 
   private inspectHttp(flow: Flow, st: FlowInspection, dir: Direction, head: HttpHead, body: JsonMessage | null, ts: number): void {

@@ -32,6 +32,11 @@ export interface WorkerTotals {
   detect: DetectStats;
 }
 
+/** Main thread to worker: Ctrl-C; finish the flows open now and report them. */
+export interface StopMessage {
+  type: 'stop';
+}
+
 export type WorkerMessage =
   | {
       type: 'batch';

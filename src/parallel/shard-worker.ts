@@ -9,11 +9,14 @@ import { readCaptureFile, type ReadProgress } from '../capture/reader.js';
 import type { InputResult } from '../cli/summary.js';
 import { createReplaySensor } from '../cli/replay-pipeline.js';
 import { loadSignatureDir } from '../signatures/signature-set.js';
-import type { ReplayRecord, WorkerMessage, WorkerStart } from './messages.js';
+import type { ReplayRecord, StopMessage, WorkerMessage, WorkerStart } from './messages.js';
 import type { OrderedRecord } from './ordered-merge.js';
 
 /** How often finished work is reported (the reader yields to the event loop between chunks). */
 const REPORT_EVERY_MS = 50;
+
+/** Thrown from the packet handler to leave the reader when the main thread says stop. */
+class Stopped extends Error {}
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -42,17 +45,27 @@ async function main(): Promise<void> {
     port.postMessage(message);
   };
   const timer = setInterval(report, REPORT_EVERY_MS);
+  // Ctrl-C: the reader is left at its next turn of the event loop, and the flows open then
+  // are finished below, as a single-worker replay does when interrupted.
+  let stopping = false;
+  port.on('message', (m: StopMessage) => (stopping = m.type === 'stop'));
+  const handlePacket = sensor.handlePacket;
+  const onPacket: typeof handlePacket = (pkt) => {
+    if (stopping) throw new Stopped();
+    handlePacket(pkt);
+  };
 
   const inputs: InputResult[] = [];
-  for (; fileIndex < start.files.length; fileIndex++) {
+  for (; fileIndex < start.files.length && !stopping; fileIndex++) {
     const file = start.files[fileIndex]!;
     sensor.setSource(file);
     const before = sensor.packets;
     read = { bytesRead: 0 };
     try {
-      const stats = await readCaptureFile(file, sensor.handlePacket, { progress: read });
+      const stats = await readCaptureFile(file, onPacket, { progress: read });
       inputs.push({ file, stats, packets: sensor.packets - before });
     } catch (err) {
+      if (err instanceof Stopped) break;
       inputs.push({ file, error: (err as Error).message, packets: sensor.packets - before });
     }
   }

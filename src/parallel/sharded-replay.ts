@@ -12,7 +12,7 @@ import type { ReadProgress } from '../capture/reader.js';
 import type { ReplaySinks, ReplayTotals } from '../cli/replay-pipeline.js';
 import type { DetectStats } from '../detect/engine.js';
 import { MinerDigests } from '../miner-digests.js';
-import type { ReplayRecord, WorkerMessage, WorkerStart, WorkerTotals } from './messages.js';
+import type { ReplayRecord, StopMessage, WorkerMessage, WorkerStart, WorkerTotals } from './messages.js';
 import { OrderedMerge } from './ordered-merge.js';
 
 export interface ShardedReplayOptions {
@@ -48,6 +48,9 @@ export class ShardedReplay {
   private copiesAt = -1;
   /** Evidence from shared flows that another worker had already sent. */
   private evidenceCopies = 0;
+  private interrupted = false;
+  /** Settles when every worker has sent its totals. */
+  private finished: Promise<WorkerTotals[]> = Promise.resolve([]);
 
   constructor(
     private readonly files: string[],
@@ -72,7 +75,7 @@ export class ShardedReplay {
   async run(): Promise<ReplayTotals> {
     const count = this.opts.workers;
     const progress: ReadProgress = { bytesRead: 0 };
-    const results = await Promise.all(
+    this.finished = Promise.all(
       Array.from({ length: count }, (_, index) => {
         const start: WorkerStart = {
           files: this.files,
@@ -100,7 +103,11 @@ export class ShardedReplay {
           worker.on('exit', (code) => reject(new Error(`replay worker ${index} stopped (exit code ${code})`)));
         });
       }),
-    ).finally(() => this.stop());
+    );
+    const results = await this.finished.finally(() => {
+      if (!this.interrupted) this.stop();
+    });
+    if (this.interrupted) await new Promise<never>(() => {});
     this.merge.drain();
     return this.combine(results);
   }
@@ -123,7 +130,20 @@ export class ShardedReplay {
     return true;
   }
 
-  /** Stops the workers (an interrupt, or the end) and delivers every record received. */
+  /**
+   * Ctrl-C: the workers finish the flows open now and report them (waiting at most
+   * `graceMs`), then everything received is delivered. run() never settles after this:
+   * the caller stores what was delivered and exits.
+   */
+  async interrupt(graceMs = 3000): Promise<void> {
+    this.interrupted = true;
+    const stop: StopMessage = { type: 'stop' };
+    for (const w of this.workers) w.postMessage(stop);
+    await Promise.race([this.finished, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]).catch(() => {});
+    this.stop();
+  }
+
+  /** Ends the workers and delivers every record received. */
   stop(): void {
     for (const w of this.workers.splice(0)) void w.terminate();
     this.merge.drain();

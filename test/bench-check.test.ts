@@ -1,0 +1,72 @@
+/**
+ * `npm run bench` in its CI mode (--check-only on a small capture), and the harness's own
+ * option parsing and table. Speed is never asserted here, only detections.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
+import { median, resultTable } from '../scripts/bench/report.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
+
+describe('npm run bench -- --check-only', () => {
+  it('generates a small capture, replays it with 1 and 2 workers, and checks the detections', () => {
+    const out = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench.ts'), '--check-only', '--size', '3MB', '--workers', '2', '--from-source', '--out', out],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.stderr).toContain('generating');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/detections, 1 worker\(s\): 13 of 13 planted miner IPs found, 0 other IP\(s\)/);
+    expect(r.stdout).toMatch(/detections, 2 worker\(s\): 13 of 13 planted miner IPs found, 0 other IP\(s\)/);
+    expect(r.stdout).toMatch(/1 worker and 2 workers store the same hits \(\d+ rows\) and sessions \(13 rows\)/);
+    expect(r.stdout).toContain('checks: ok');
+    expect(existsSync(join(out, 'mix-v2-s1-3000000.pcap'))).toBe(true);
+  });
+});
+
+describe('bench options', () => {
+  it('reads sizes in decimal and binary units', () => {
+    expect(parseSize('400MB')).toBe(400e6);
+    expect(parseSize('4GB')).toBe(4e9);
+    expect(parseSize('1.5GiB')).toBe(1.5 * 1024 ** 3);
+    expect(parseSize('20000000')).toBe(2e7);
+    expect(() => parseSize('lots')).toThrow(/not a size/);
+  });
+
+  it('has the documented defaults and flags', () => {
+    const d = parseBenchArgs([]);
+    expect(d).toMatchObject({ sizeBytes: 400e6, seed: 1, runs: 5, checkOnly: false, flood: false, floodFlows: 2_000_000 });
+    expect(d.workers).toBeGreaterThanOrEqual(2);
+    expect(parseBenchArgs(['--flood', '--runs', '1'])).toMatchObject({ flood: true, floodFlows: 2_000_000, runs: 1 });
+    expect(parseBenchArgs(['--flood', '50000', '--no-peer'])).toMatchObject({ flood: true, floodFlows: 50_000, noPeer: true });
+    expect(() => parseBenchArgs(['--runs', '0'])).toThrow(/at least 1/);
+    expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown option/);
+  });
+});
+
+describe('bench report', () => {
+  it('takes medians', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('prints throughput, RSS and ratios to the peer and to cat', () => {
+    const table = resultTable(
+      [
+        { tool: 'cat', seconds: 0.1, maxRssBytes: 2e6 },
+        { tool: 'ndpiReader 4.2.0', seconds: 1, maxRssBytes: 120e6 },
+        { tool: 'minewatch replay, 1 worker', seconds: 0.4, replaySeconds: 0.25, maxRssBytes: 100e6 },
+      ],
+      400e6,
+      500_000,
+      'ndpiReader 4.2.0',
+    );
+    expect(table).toContain('| cat | 4,000 | 5,000,000 | 2 MB | 10.00 | — |  |');
+    expect(table).toContain('| minewatch replay, 1 worker | 1,000 | 1,250,000 | 100 MB | 2.50 | 0.25 | 1,600 |');
+  });
+});
