@@ -56,3 +56,25 @@ describe('DetectionEngine', () => {
     expect(seen).toHaveLength(0);
   });
 });
+
+describe('HTTP split before its first token ends', () => {
+  it('a request whose first segment is "PO" is still read as HTTP', () => {
+    const out: Evidence[] = [];
+    const engine = new DetectionEngine((e) => out.push(e));
+    const f = flow();
+    const body = '{"method": "getwork", "params": [], "id": 0}';
+    const head = `POST / HTTP/1.1\r\nHost: pool.example\r\nX-Mining-Extensions: midstate\r\nContent-Length: ${body.length}\r\n\r\n`;
+    feed(engine, f, 0, 'PO', T0);
+    feed(engine, f, 0, head.slice(2) + body, T0 + 10);
+    engine.onFlowEnd(f, 'fin');
+    expect(out.map((e) => e.kind)).toEqual(expect.arrayContaining(['http.x-mining-extensions', 'getwork']));
+  });
+
+  it('a short first segment that is not a token prefix switches the direction off', () => {
+    const engine = new DetectionEngine(() => {});
+    const f = flow();
+    feed(engine, f, 0, 'PX', T0);
+    feed(engine, f, 1, 'EHLO', T0 + 5);
+    expect(f.inspect).toBe(false);
+  });
+});

@@ -87,7 +87,10 @@ const HTTP_TOKENS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'OPTIONS ', 'HTTP/1.'].ma
 /** The stream at `start` begins an HTTP/1.x request or response. */
 export function startsHttp(buf: Buffer, start: number, end: number): boolean {
   for (const t of HTTP_TOKENS) {
-    if (end - start >= t.length && matchesAt(buf, start, t)) return true;
+    // A first segment shorter than the token counts when it is a prefix of it: the HTTP
+    // head parser then decides once the head is complete.
+    const n = Math.min(t.length, end - start);
+    if (n > 0 && matchesAt(buf, start, t.subarray(0, n))) return true;
   }
   return false;
 }
