@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HitStore } from '../src/store/hit-store.js';
+import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const MIX = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');
+const MIX_MINERS = bundledCaptures().find((c) => c.file === 'mining-mix.pcapng')!.miners.length;
 
 function minewatch(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { input, encoding: 'buffer', cwd: PROJECT_ROOT, timeout: 60_000 });
@@ -29,10 +31,10 @@ describe('minewatch replay', () => {
     const r = minewatch(['replay', '--db', db, '--quiet', MIX]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/replayed 1 input\(s\): [\d,]+ packets/);
-    expect(r.stdout).toMatch(/miner IPs: 13 /);
+    expect(r.stdout).toMatch(new RegExp(`miner IPs: ${MIX_MINERS} `));
     expect(r.stdout).toContain('192.0.2.18');
     const store = HitStore.open(db, { readonly: true });
-    expect(store.listIps({ role: 'miner' })).toHaveLength(13);
+    expect(store.listIps({ role: 'miner' })).toHaveLength(MIX_MINERS);
     expect(store.listRuns()).toHaveLength(1);
     store.close();
   });
@@ -44,7 +46,7 @@ describe('minewatch replay', () => {
     expect(first.hitsInserted).toBeGreaterThan(0);
     expect(second.hitsInserted).toBe(0);
     expect(second.evidence).toBe(first.evidence);
-    expect(first.miners).toHaveLength(13);
+    expect(first.miners).toHaveLength(MIX_MINERS);
   });
 
   it('reads standard input ("-") and gzip-compressed captures', () => {
@@ -53,8 +55,8 @@ describe('minewatch replay', () => {
     writeFileSync(gz, gzipSync(readFileSync(MIX)));
     const viaStdin = JSON.parse(minewatch(['replay', '--db', join(dir, 'a.db'), '--json', '-q', '-'], readFileSync(MIX)).stdout);
     const viaGzip = JSON.parse(minewatch(['replay', '--db', join(dir, 'b.db'), '--json', '-q', gz]).stdout);
-    expect(viaStdin.miners).toHaveLength(13);
-    expect(viaGzip.miners).toHaveLength(13);
+    expect(viaStdin.miners).toHaveLength(MIX_MINERS);
+    expect(viaGzip.miners).toHaveLength(MIX_MINERS);
     expect(viaGzip.packets).toBe(viaStdin.packets);
   });
 
@@ -69,7 +71,7 @@ describe('minewatch replay', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0]).toContain('missing.pcap');
     expect(errors[1]).toContain('not a pcap or pcapng capture');
-    expect(r.stdout).toMatch(/miner IPs: 13 /);
+    expect(r.stdout).toMatch(new RegExp(`miner IPs: ${MIX_MINERS} `));
   });
 
   it('a truncated capture keeps the hits found before the cut and says so', () => {

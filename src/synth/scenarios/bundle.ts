@@ -9,6 +9,10 @@ import { mergeByTime, tcpSession, type SessionOptions, type TimedPacket } from '
 import { frame, pcapBytes, pcapngBytes, type FramedPacket } from '../writer.js';
 import { BENIGN_SCENARIOS } from './benign.js';
 import { MINING_SCENARIOS, scenarioByName, type Scenario } from './mining.js';
+import { WEBSOCKET_BENIGN, WEBSOCKET_SCENARIOS } from './websocket.js';
+
+const ALL_MINING = [...MINING_SCENARIOS, ...WEBSOCKET_SCENARIOS];
+const ALL_BENIGN = [...BENIGN_SCENARIOS, ...WEBSOCKET_BENIGN];
 
 export interface ExpectedMiner {
   miner: string;
@@ -34,14 +38,14 @@ function session(sc: Scenario, client: Endpoint, serverIp: string, start: number
 function miningMix(): BundledCapture {
   const sessions: TimedPacket[][] = [];
   const miners: ExpectedMiner[] = [];
-  MINING_SCENARIOS.forEach((sc, i) => {
+  ALL_MINING.forEach((sc, i) => {
     const miner = `192.0.2.${11 + i}`;
     const pool = `203.0.113.${11 + i}`;
     sessions.push(session(sc, { ip: miner, port: 40000 + i }, pool, T0 + i * 2_000_000, { randomSegments: i % 3 === 0, mss: 200 }));
     miners.push({ miner, pool, poolPort: sc.serverPort, dialect: sc.expect.dialect });
   });
   // Benign neighbours on the same capture: none of them may show up.
-  BENIGN_SCENARIOS.forEach((sc, i) => {
+  ALL_BENIGN.forEach((sc, i) => {
     sessions.push(
       tcpSession({ client: { ip: `198.51.100.${11 + i}`, port: 41000 + i }, server: { ip: `198.51.100.${111 + i}`, port: sc.serverPort }, startMicros: T0 + i * 1_500_000, turns: sc.turns }),
     );
@@ -49,7 +53,7 @@ function miningMix(): BundledCapture {
   const packets = frame(mergeByTime(...sessions), links.ethernet());
   return {
     file: 'mining-mix.pcapng',
-    description: `one session per mining dialect (${MINING_SCENARIOS.length}) beside ${BENIGN_SCENARIOS.length} benign look-alikes; pcapng, Ethernet, µs`,
+    description: `one session per mining dialect (${ALL_MINING.length}) beside ${ALL_BENIGN.length} benign look-alikes; pcapng, Ethernet, µs`,
     bytes: pcapngBytes(packets, { interfaces: [{ linkType: links.ethernet().linkType, name: 'eth0' }] }),
     miners,
   };
