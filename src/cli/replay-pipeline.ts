@@ -18,7 +18,7 @@ export interface ReplaySinks {
 }
 
 export interface ReplayPipelineOptions {
-  /** Flow table capacity (of this sensor; a parallel replay divides the total). */
+  /** Flow table capacity of this sensor (each worker of a parallel replay has its own). */
   maxFlows?: number;
   signatures: SignatureSet;
   shard?: { index: number; count: number };

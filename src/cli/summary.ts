@@ -73,6 +73,8 @@ export function formatSummary(s: ReplaySummary): string {
   const d = s.decode;
   if (d.unknownLinkType) warnings.push(`${num(d.unknownLinkType)} packet(s) with an unsupported link type skipped`);
   if (d.malformed) warnings.push(`${num(d.malformed)} malformed packet(s) skipped`);
+  if (d.snapTruncated) warnings.push(`${num(d.snapTruncated)} packet(s) cut by the capture's snap length: read as far as captured`);
+  if (d.snapCutHeaders) warnings.push(`${num(d.snapCutHeaders)} packet(s) whose headers the snap length cut: skipped`);
   if (d.fragmentsDropped) warnings.push(`${num(d.fragmentsDropped)} IP fragment(s) dropped (limits or timeout)`);
   if (s.flowsEvicted) warnings.push(`${num(s.flowsEvicted)} flow(s) evicted because the flow table was full`);
   if (s.detect.oversizeLines) warnings.push(`${num(s.detect.oversizeLines)} oversize line(s) skipped`);

@@ -43,6 +43,8 @@ const MAX_TUNNEL_DEPTH_LIMIT = 64;
  * Headers are read in place; nothing is allocated unless fragments are reassembled.
  */
 export class Decoder {
+  /** Wire bytes missing from the packet being decoded (snap length), 0 when complete. */
+  private snapMissing = 0;
   readonly stats: DecodeStats = newDecodeStats();
   private readonly maxTunnelDepth: number;
   private readonly fragments: FragmentReassembler;
@@ -96,6 +98,8 @@ export class Decoder {
     out.buf = buf;
     out.payloadOffset = 0;
     out.payloadLength = 0;
+    out.payloadMissing = 0;
+    this.snapMissing = 0;
     out.tunnelDepth = 0;
     out.vlanId = -1;
     if (tsMicros >= this.fragments.nextExpiryMicros) this.fragments.expire(tsMicros);
@@ -304,7 +308,16 @@ export class Decoder {
     let totalLength = readU16(buf, off + 2);
     // Zero comes from TSO on the capturing host: the packet then runs to the end of the frame.
     if (totalLength === 0) totalLength = end - off;
-    if (totalLength < headerLength || totalLength > end - off) return this.malformed();
+    if (totalLength < headerLength) return this.malformed();
+    const fragmentField = readU16(buf, off + 6);
+    // A snap length shorter than the packet cuts the payload; an unfragmented packet is still
+    // decoded with what was captured (payloadMissing says how much is gone).
+    let missing = 0;
+    if (totalLength > end - off) {
+      if ((fragmentField & (IPV4_MORE_FRAGMENTS | IPV4_FRAGMENT_OFFSET)) !== 0 || end - off < headerLength) return this.malformed();
+      missing = totalLength - (end - off);
+      totalLength = end - off;
+    }
 
     out.ipVersion = 4;
     const src = out.src;
@@ -320,9 +333,9 @@ export class Decoder {
     const protocol = buf[off + 9];
     const payloadEnd = off + totalLength;
 
-    const fragmentField = readU16(buf, off + 6);
     if ((fragmentField & (IPV4_MORE_FRAGMENTS | IPV4_FRAGMENT_OFFSET)) === 0) {
-      return this.decodeIpPayload(protocol, buf, off + headerLength, payloadEnd, out, true);
+      if (missing === 0) return this.decodeIpPayload(protocol, buf, off + headerLength, payloadEnd, out, true);
+      return this.decodeCutPayload(protocol, buf, off + headerLength, payloadEnd, missing, out);
     }
     // RFC 791 identifies a datagram by source, destination, protocol and identification.
     const key = `4 ${src[0]} ${dst[0]} ${protocol} ${readU16(buf, off + 4)}`;
@@ -346,11 +359,13 @@ export class Decoder {
     const payloadLength = readU16(buf, off + 4);
     const nextHeader = buf[off + 6];
     let payloadEnd = off + IPV6_HEADER + payloadLength;
+    let snapMissing = 0;
     if (payloadLength === 0 && nextHeader === C.IPPROTO_HOPOPTS) {
       // Jumbogram: the real length sits in a hop-by-hop option; the frame end will do.
       payloadEnd = end;
     } else if (payloadEnd > end) {
-      return this.malformed();
+      snapMissing = payloadEnd - end;
+      payloadEnd = end;
     }
     out.ipVersion = 6;
     const src = out.src;
@@ -359,7 +374,25 @@ export class Decoder {
       src[i] = readU32(buf, off + 8 + i * 4);
       dst[i] = readU32(buf, off + 24 + i * 4);
     }
-    return this.decodeIpPayload(nextHeader, buf, off + IPV6_HEADER, payloadEnd, out, true);
+    if (snapMissing === 0) return this.decodeIpPayload(nextHeader, buf, off + IPV6_HEADER, payloadEnd, out, true);
+    return this.decodeCutPayload(nextHeader, buf, off + IPV6_HEADER, payloadEnd, snapMissing, out);
+  }
+
+  /**
+   * A payload the snap length cut short: decoded from what was captured, without fragment
+   * reassembly (a cut fragment cannot be completed) and without UDP tunnels (their length
+   * fields point past the capture). Tunnels that carry their own inner lengths (GRE,
+   * IP-in-IP) recurse here again and are counted once.
+   */
+  private decodeCutPayload(protocol: number, buf: Buffer, off: number, end: number, missing: number, out: DecodedPacket): boolean {
+    const outer = this.snapMissing === 0;
+    this.snapMissing = missing;
+    const ok = this.decodeIpPayload(protocol, buf, off, end, out, false);
+    if (outer) this.snapMissing = 0;
+    if (!ok) return false;
+    out.payloadMissing = missing;
+    if (outer) this.stats.snapTruncated++;
+    return true;
   }
 
   /**
@@ -460,11 +493,15 @@ export class Decoder {
     let udpLength = readU16(buf, off + 4);
     // IPv6 jumbograms carry UDP length 0 (RFC 2675).
     if (udpLength === 0 && out.ipVersion === 6) udpLength = end - off;
-    if (udpLength < UDP_HEADER || udpLength > end - off) return this.malformed();
-    const udpEnd = off + udpLength;
+    if (udpLength < UDP_HEADER) return this.malformed();
+    const cut = udpLength > end - off;
+    if (cut && this.snapMissing === 0) return this.malformed();
+    const udpEnd = cut ? end : off + udpLength;
     const srcPort = readU16(buf, off);
     const dstPort = readU16(buf, off + 2);
     const payload = off + UDP_HEADER;
+
+    if (cut) return this.plainUdp(srcPort, dstPort, buf, payload, udpEnd, out);
 
     // Tunnels are taken only when their header parses; otherwise this is plain UDP.
     if (dstPort === C.PORT_VXLAN) {
@@ -487,6 +524,10 @@ export class Decoder {
       }
     }
 
+    return this.plainUdp(srcPort, dstPort, buf, payload, udpEnd, out);
+  }
+
+  private plainUdp(srcPort: number, dstPort: number, buf: Buffer, payload: number, udpEnd: number, out: DecodedPacket): boolean {
     out.protocol = IPPROTO_UDP;
     out.srcPort = srcPort;
     out.dstPort = dstPort;
@@ -532,8 +573,11 @@ export class Decoder {
     return true;
   }
 
+  /** A broken header counts as malformed, unless the snap length cut it: that is no fault
+   *  of the packet, and counts apart. */
   private malformed(): false {
-    this.stats.malformed++;
+    if (this.snapMissing > 0) this.stats.snapCutHeaders++;
+    else this.stats.malformed++;
     return false;
   }
 }

@@ -32,6 +32,9 @@ export class DecodedPacket {
   buf: Buffer = Buffer.alloc(0);
   payloadOffset = 0;
   payloadLength = 0;
+  /** Transport payload bytes on the wire that the capture's snap length cut off (they
+   *  follow the captured payload; TCP sequence numbers still count them). */
+  payloadMissing = 0;
   /** Number of tunnel layers removed (GRE, ERSPAN, VXLAN, GTP-U, IP-in-IP). */
   tunnelDepth = 0;
   /** Outermost 802.1Q VLAN id, or -1. */
@@ -57,6 +60,11 @@ export interface DecodeStats {
   tunnelled: number;
   /** IP packets whose transport is neither TCP nor UDP (ICMP, ESP, ...). */
   otherTransport: number;
+  /** Packets decoded although the snap length cut their payload short (payloadMissing > 0);
+   *  they also count in `decoded`. */
+  snapTruncated: number;
+  /** Packets not decoded because the snap length cut one of their headers. */
+  snapCutHeaders: number;
 }
 
 export function newDecodeStats(): DecodeStats {
@@ -70,5 +78,7 @@ export function newDecodeStats(): DecodeStats {
     fragmentsDropped: 0,
     tunnelled: 0,
     otherTransport: 0,
+    snapTruncated: 0,
+    snapCutHeaders: 0,
   };
 }

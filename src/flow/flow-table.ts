@@ -140,18 +140,20 @@ export class FlowTable {
     }
 
     const length = pkt.payloadLength;
+    // Bytes the snap length cut off still crossed the wire: they count, they are not delivered.
+    const wireLength = length + pkt.payloadMissing;
     if (tsMicros > this.slots.lastSeen[slot]!) this.slots.lastSeen[slot] = tsMicros;
     // TCP payload will reach the handler: build the Flow object now. UDP payload does only
     // when the handler takes datagrams. A flow the handler let go of gets no Flow again.
     const letGo = this.slots.isLetGo(slot);
-    const delivered = length > 0 && !letGo && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
+    const delivered = wireLength > 0 && !letGo && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
     const flow = delivered ? this.slots.flowAt(slot) : this.slots.flows[slot];
     if (flow) {
       flow.packets[dir]++;
-      flow.bytes[dir] += length;
+      flow.bytes[dir] += wireLength;
       if (tsMicros > flow.lastSeenMicros) flow.lastSeenMicros = tsMicros;
     } else {
-      this.slots.countQuietPacket(slot, dir, length);
+      this.slots.countQuietPacket(slot, dir, wireLength);
     }
 
     if (protocol === IPPROTO_UDP) {
@@ -164,7 +166,7 @@ export class FlowTable {
       return;
     }
 
-    this.slots.touch(slot, length > 0 ? LIST_TCP_DATA : this.slots.list(slot));
+    this.slots.touch(slot, wireLength > 0 ? LIST_TCP_DATA : this.slots.list(slot));
     if (dir === 0 && isOpeningSyn(pkt)) this.slots.markSawSyn(slot);
     const outcome = this.tcp.segment(slot, dir, pkt);
     if (outcome !== TCP_OPEN) {

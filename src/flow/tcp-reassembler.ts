@@ -60,9 +60,15 @@ export class TcpReassembler {
         this.slots.dirState[index]! |= DIR_SEQ_KNOWN;
       }
     }
-    if (pkt.payloadLength > 0 && !this.slots.isLetGo(slot)) {
+    if ((pkt.payloadLength > 0 || pkt.payloadMissing > 0) && !this.slots.isLetGo(slot)) {
       const flow = this.slots.flowAt(slot);
-      if (flow.inspect) this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, pkt.tsMicros);
+      if (!flow.inspect) {
+        // counted by the table; nothing to deliver
+      } else if (pkt.payloadMissing > 0) {
+        this.acceptCut(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, pkt.payloadMissing, pkt.tsMicros);
+      } else {
+        this.acceptData(flow, slot, dir, dataSeq, pkt.buf, pkt.payloadOffset, pkt.payloadLength, pkt.tsMicros);
+      }
     }
 
     if (flags & TCP_FIN) {
@@ -129,6 +135,40 @@ export class TcpReassembler {
       this.skip(flow, slot, dir, lost, tsMicros);
       if (!flow.inspect) return;
     }
+  }
+
+  /**
+   * A segment whose tail the snap length cut off: its captured head is delivered when it is
+   * next in the stream, and the missing tail becomes a gap. Such a segment is never
+   * buffered out of order (it could not fill a hole completely); the hole in front of it
+   * closes by ACK or the caps like any other.
+   */
+  private acceptCut(
+    flow: Flow,
+    slot: number,
+    dir: Direction,
+    seq: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    missing: number,
+    tsMicros: number,
+  ): void {
+    const index = slot * 2 + dir;
+    const state = this.slots.dirState[index]!;
+    if (!(state & DIR_SEQ_KNOWN)) this.slots.nextSeq[index] = seq; // mid-stream pickup
+    this.slots.dirState[index] = state | DIR_SEQ_KNOWN | DIR_DATA_SEEN;
+    const distance = seqDiff(seq, this.slots.nextSeq[index]!);
+    const endDistance = distance + length + missing;
+    if (distance > 0 || endDistance <= 0 || distance < -FAR_AWAY) {
+      if (endDistance <= 0) this.stats.retransmittedBytes += length + missing;
+      return;
+    }
+    const old = -distance;
+    const fresh = Math.max(0, length - old);
+    this.stats.retransmittedBytes += Math.min(old, length + missing);
+    if (fresh > 0) this.deliver(flow, slot, dir, buf, offset + old, fresh, tsMicros);
+    if (flow.inspect) this.skip(flow, slot, dir, endDistance - fresh, tsMicros);
   }
 
   /** Copies an out-of-order segment if the caps allow; false when they do not. The check

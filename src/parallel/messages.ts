@@ -12,7 +12,7 @@ export interface WorkerStart {
   /** This worker's shard, of `count`. */
   index: number;
   count: number;
-  /** Flow table capacity of this worker (the run's total divided among workers). */
+  /** Flow table capacity of this worker. */
   maxFlows: number;
   signatureDir: string;
 }

@@ -17,7 +17,11 @@ import { OrderedMerge } from './ordered-merge.js';
 
 export interface ShardedReplayOptions {
   workers: number;
-  /** Flow table capacity of the whole run; each worker gets its share. */
+  /**
+   * Flow table capacity of each worker. Not divided among them: a worker holds its shard's
+   * flows plus the shared (DNS) flows of all, and a worker must never have to evict where
+   * one table over all flows would not, or the results would differ.
+   */
   maxFlows: number;
   signatureDir: string;
   /** Called as the first worker moves through the inputs (for a progress bar). */
@@ -81,7 +85,7 @@ export class ShardedReplay {
           files: this.files,
           index,
           count,
-          maxFlows: Math.ceil(this.opts.maxFlows / count),
+          maxFlows: this.opts.maxFlows,
           signatureDir: this.opts.signatureDir,
         };
         const worker = startWorker(start);
