@@ -16,7 +16,7 @@ import { benchCapture, type CaptureSpec } from './bench/inputs.js';
 import { checkDetections, sameResults } from './bench/check.js';
 import { parseBenchArgs, type BenchOptions } from './bench/options.js';
 import { machineLine, median, resultTable, type Row } from './bench/report.js';
-import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, type ReplayRun } from './bench/tools.js';
+import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, usableCpus, type ReplayRun } from './bench/tools.js';
 import type { GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -54,8 +54,10 @@ async function main(): Promise<number> {
         t.rss.push(rss);
         times.set(tool, t);
       };
+      const usable: number[] = [];
       for (let round = 1; round <= o.runs; round++) {
         log(`round ${round} of ${o.runs}`);
+        if (workerCounts.length > 1) usable.push(await usableCpus(o.workers));
         const cat = measure('cat', [capture.path]);
         note('cat', cat.wallSeconds, cat.maxRssBytes);
         if (peer && peerName) {
@@ -87,7 +89,11 @@ async function main(): Promise<number> {
       if (single && parallel && parallel !== single) {
         const wall = single.seconds / parallel.seconds;
         const replay = single.replaySeconds! / parallel.replaySeconds!;
-        console.log(`${o.workers} workers vs 1: ${wall.toFixed(2)}x by wall clock, ${replay.toFixed(2)}x by replay time (cores: ${availableParallelism()})`);
+        console.log(`${o.workers} workers vs 1: ${wall.toFixed(2)}x by wall clock, ${replay.toFixed(2)}x by replay time`);
+        console.log(
+          `machine check (each round): ${o.workers} CPU-bound processes at once did ${median(usable).toFixed(2)}x the work of one alone, median` +
+            ` (range ${Math.min(...usable).toFixed(2)}–${Math.max(...usable).toFixed(2)}; ${o.workers}x on ${o.workers} idle cores of ${availableParallelism()}, ~1x when other work holds the rest)`,
+        );
       }
     }
     return report(o, capture, runs, dbOf);

@@ -3,7 +3,7 @@
  * ndpiReader (the peer) and minewatch replay. Wall time is measured around the process;
  * peak RSS comes from /usr/bin/time when present, and minewatch also reports its own.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,28 @@ export function measure(command: string, args: string[], keepStdout = false): Me
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+const SPIN = 'let x = 0; for (let i = 0; i < 1e8; i++) x = (x * 1103515245 + 12345) | 0; if (x === 7) console.log(x);';
+
+/** Wall seconds for `count` CPU-bound processes started together. */
+async function spinners(count: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: count }, () => new Promise<void>((resolve) => spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore' }).on('exit', () => resolve()))),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/**
+ * How many CPUs of throughput this machine gives us right now: `count` CPU-bound processes
+ * at once, against one alone (count on an idle machine with count free cores; about 1 when
+ * the other cores are busy or shared). Without it a parallel figure cannot be read.
+ */
+export async function usableCpus(count: number): Promise<number> {
+  const alone = await spinners(1);
+  const together = await spinners(count);
+  return (count * alone) / together;
 }
 
 export function which(program: string): string | null {

@@ -65,10 +65,13 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     log.warn('standard input is replayed by one worker');
     workers = 1;
   }
-  // A signature folder with any problem stops the replay before it starts: file:line each.
   const signatureDir = opts.signatures ?? shippedSignatureDir();
+  // Workers start now: they load modules and signatures while this thread does the same.
+  const sharded = workers > 1 ? new ShardedReplay(files, { workers, maxFlows: maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows, signatureDir }) : null;
+  // A signature folder with any problem stops the replay before it starts: file:line each.
   const loaded = loadSignatureDir(signatureDir);
   if (!loaded.set) {
+    sharded?.stop();
     for (const p of loaded.problems) process.stderr.write(`minewatch: ${problemText(p)}\n`);
     process.stderr.write(`minewatch: signatures in ${signatureDir} have ${loaded.problems.length} problem(s)\n`);
     return 2;
@@ -81,6 +84,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     assets = loadAssets(opts);
     store = HitStore.open(opts.db);
   } catch (err) {
+    sharded?.stop();
     process.stderr.write(`minewatch: ${(err as Error).message}\n`);
     return 2;
   }
@@ -108,10 +112,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     for (const w of result.stats?.warnings ?? []) log.warn({ file: result.file }, w);
   };
   const progress = !opts.quiet && process.stderr.isTTY === true;
-  const replay =
-    workers > 1
-      ? replayInWorkers(files, { workers, maxFlows: maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows, signatureDir, progress }, sinks, onInput)
-      : replayInProcess(files, { maxFlows, signatures, progress }, sinks, onInput);
+  const replay = sharded ? replayInWorkers(sharded, files, progress, sinks, onInput) : replayInProcess(files, { maxFlows, signatures, progress }, sinks, onInput);
   const stopSignals = interruptHandler(() => {
     // Keep what was found: flush before leaving on Ctrl-C / TERM.
     void Promise.resolve(replay.stop()).then(() => {
@@ -210,23 +211,23 @@ function replayInProcess(
 
 /** The inputs through shard workers (see parallel/sharded-replay.ts). */
 function replayInWorkers(
+  sharded: ShardedReplay,
   files: string[],
-  o: { workers: number; maxFlows: number; signatureDir: string; progress: boolean },
+  progress: boolean,
   sinks: ReplaySinks,
   onInput: (result: InputResult) => void,
 ): RunningReplay {
   let stopProgress = (): void => {};
   let progressFile = -1;
   const onProgress = (index: number, read: ReadProgress): void => {
-    if (!o.progress || index === progressFile) return;
+    if (!progress || index === progressFile) return;
     stopProgress();
     progressFile = index;
     stopProgress = showProgress(files[index]!, read);
   };
-  const sharded = new ShardedReplay(files, { workers: o.workers, maxFlows: o.maxFlows, signatureDir: o.signatureDir, onProgress }, sinks);
   const run = async (): Promise<ReplayTotals> => {
     try {
-      const totals = await sharded.run();
+      const totals = await sharded.run(sinks, onProgress);
       totals.inputs.forEach(onInput);
       return totals;
     } finally {

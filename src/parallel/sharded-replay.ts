@@ -24,9 +24,10 @@ export interface ShardedReplayOptions {
    */
   maxFlows: number;
   signatureDir: string;
-  /** Called as the first worker moves through the inputs (for a progress bar). */
-  onProgress?: (file: number, progress: ReadProgress) => void;
 }
+
+/** Called as the first worker moves through the inputs (for a progress bar). */
+export type ProgressListener = (file: number, progress: ReadProgress) => void;
 
 const SHARED_FLOW_STATS: readonly (keyof DetectStats)[] = ['dnsMessages', 'dnsLearned'];
 
@@ -54,32 +55,55 @@ export class ShardedReplay {
   private evidenceCopies = 0;
   private interrupted = false;
   /** Settles when every worker has sent its totals. */
-  private finished: Promise<WorkerTotals[]> = Promise.resolve([]);
+  private readonly finished: Promise<WorkerTotals[]>;
+  private sinks: ReplaySinks | null = null;
+  /** Records merged before run() gave the sinks. */
+  private readonly held: ReplayRecord[] = [];
+  private onProgress: ProgressListener | undefined;
 
+  /** Starts the workers at once: they load while the caller prepares the store. */
   constructor(
     private readonly files: string[],
     private readonly opts: ShardedReplayOptions,
-    sinks: ReplaySinks,
   ) {
     this.merge = new OrderedMerge<ReplayRecord>(opts.workers, (r, source, ordinal) => {
-      if (!this.firstCopy(r, source, ordinal)) {
-        if (r.kind === 'evidence') this.evidenceCopies++;
-        return;
-      }
-      if (r.kind === 'evidence') {
-        this.digests.add(r.evidence);
-        sinks.evidence(r.evidence);
-      } else {
-        sinks.session(r.session);
-      }
+      if (this.firstCopy(r, source, ordinal)) this.deliver(r);
+      else if (r.kind === 'evidence') this.evidenceCopies++;
     });
+    this.finished = this.startWorkers();
+    // A worker that fails before run() must not count as an unhandled rejection.
+    this.finished.catch(() => {});
   }
 
-  /** Runs the workers to the end; the totals are those a single sensor would give. */
-  async run(): Promise<ReplayTotals> {
+  /** Gives the sinks and runs the workers to the end; the totals are those a single sensor
+   *  would give. */
+  async run(sinks: ReplaySinks, onProgress?: ProgressListener): Promise<ReplayTotals> {
+    this.sinks = sinks;
+    this.onProgress = onProgress;
+    for (const r of this.held.splice(0)) this.deliver(r);
+    const results = await this.finished.finally(() => {
+      if (!this.interrupted) this.stop();
+    });
+    if (this.interrupted) await new Promise<never>(() => {});
+    this.merge.drain();
+    return this.combine(results);
+  }
+
+  private deliver(r: ReplayRecord): void {
+    if (this.sinks === null) {
+      this.held.push(r);
+    } else if (r.kind === 'evidence') {
+      this.digests.add(r.evidence);
+      this.sinks.evidence(r.evidence);
+    } else {
+      this.sinks.session(r.session);
+    }
+  }
+
+  private startWorkers(): Promise<WorkerTotals[]> {
     const count = this.opts.workers;
     const progress: ReadProgress = { bytesRead: 0 };
-    this.finished = Promise.all(
+    return Promise.all(
       Array.from({ length: count }, (_, index) => {
         const start: WorkerStart = {
           files: this.files,
@@ -94,9 +118,9 @@ export class ShardedReplay {
           worker.on('message', (m: WorkerMessage) => {
             if (m.type === 'batch') {
               this.merge.push(index, m.records, m.through);
-              if (index === 0 && this.opts.onProgress) {
+              if (index === 0 && this.onProgress) {
                 progress.bytesRead = m.bytesRead;
-                this.opts.onProgress(m.file, progress);
+                this.onProgress(m.file, progress);
               }
             } else {
               this.merge.push(index, m.records, Infinity);
@@ -108,12 +132,6 @@ export class ShardedReplay {
         });
       }),
     );
-    const results = await this.finished.finally(() => {
-      if (!this.interrupted) this.stop();
-    });
-    if (this.interrupted) await new Promise<never>(() => {});
-    this.merge.drain();
-    return this.combine(results);
   }
 
   /**
