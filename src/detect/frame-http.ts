@@ -10,7 +10,7 @@ import type { Direction, Flow } from '../flow/types.js';
 import type { HttpHead, JsonMessage } from './dialect.js';
 import { inspectHttp, offer, parseMessage } from './detectors.js';
 import type { EngineContext } from './engine-context.js';
-import { findHeadEnd, skipSpace, trimEnd } from './framing.js';
+import { findHeadEnd, hasGateKey, skipSpace, trimEnd } from './framing.js';
 import { feedWebSocket, startWebSocket } from './frame-websocket.js';
 import { checkHost } from './flow-intel.js';
 import { HttpPhase, Mode, type DirectionState, type FlowInspection } from './flow-state.js';
@@ -90,7 +90,10 @@ function finishHttpMessage(cx: EngineContext, flow: Flow, st: FlowInspection, d:
     const b = d.carry.buffer;
     const s = skipSpace(b, 0, d.carry.length);
     const e = trimEnd(b, s, d.carry.length);
-    if (s < e && (b[s] === 0x7b || b[s] === 0x5b)) body = parseMessage(cx, st, b, s, e, true);
+    // Same gate as JSON lines: an unconfirmed flow's body is parsed only with a "method" or
+    // "result" member (JSON APIs over HTTP are common; mining bodies always have one).
+    const json = s < e && (b[s] === 0x7b || b[s] === 0x5b);
+    if (json && (st.confirmed || hasGateKey(b, s, e))) body = parseMessage(cx, st, b, s, e, true);
   }
   d.carry.clear();
   d.httpHead = null;
