@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,7 +186,9 @@ describe.runIf(canRun)('minewatch run on a veth pair', () => {
   it('SIGTERM stores everything seen, including sessions still open, and exits 0', async () => {
     // A second sensor that would not write for a minute on its own.
     const termDb = join(dir, 'term.db');
-    const second = start(pair!.nsB, MAIN, ['run', '-i', pair!.ifB, '--db', termDb, '--flush-interval', '60', '--stats-interval', '60']);
+    const assets = join(dir, 'assets.csv');
+    writeFileSync(assets, `prefix,owner_id,name,place,tags\n${pair!.ipB}/32,SUB-0042,Example Data Centre,Rack 7,colo\n`);
+    const second = start(pair!.nsB, MAIN, ['run', '-i', pair!.ifB, '--db', termDb, '--flush-interval', '60', '--stats-interval', '60', '--assets', assets]);
     await second.waitFor(/live capture started/, 30_000);
     await runMiner(['--hold']); // the connection stays open: its flow has not ended
     expect(minerIps(termDb)).toEqual([]);
@@ -197,7 +199,10 @@ describe.runIf(canRun)('minewatch run on a veth pair', () => {
     const kinds = new Set(store.evidenceFor(pair!.ipB).map((h) => h.kind));
     const final = store.latestCaptureStats(1)[0]!;
     const sessions = store.sessions.list({}).filter((x) => x.minerIp === pair!.ipB);
+    const owner = store.sessions.recordedOwners().get(pair!.ipB);
     store.close();
+    // --assets: the miner's owner was recorded when it was found.
+    expect(owner?.ownerId).toBe('SUB-0042');
     // The open mining flow was ended at shutdown and its session (shares, difficulty) stored.
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.sharesSubmitted).toBeGreaterThanOrEqual(1);

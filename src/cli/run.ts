@@ -28,6 +28,7 @@ interface RunFlags {
   statsInterval?: string;
   flushInterval?: string;
   statsFile?: string;
+  assets?: string;
   user?: string;
   maxFlows?: string;
   maxClients?: string;
@@ -52,6 +53,7 @@ export function registerRun(program: Command): void {
     .option('--stats-interval <s>', 'seconds between stats lines and capture_stats rows (default 60)')
     .option('--flush-interval <s>', 'seconds hits may wait before they are written (default 1)')
     .option('--stats-file <path>', 'also write the latest stats as JSON to this file')
+    .option('--assets <file>', "CSV mapping IPs/CIDRs to owners; miner IPs' owners are recorded as they are found")
     .option('--user <user[:group]>', 'when started as root, switch to this user once the capture is open')
     .option('--max-flows <n>', 'flow table capacity')
     .option('--max-clients <n>', 'live feed clients served at once (default 16)')

@@ -21,6 +21,8 @@ export interface RunConfig {
   /** Seconds hits may wait in memory before they are written to SQLite. */
   flushInterval: number;
   statsFile: string | null;
+  /** Operator's asset map (CSV): the owner of each miner IP is recorded as it is found. */
+  assets: string | null;
   /** Account to switch to once the capture is open (root only). */
   user: string | null;
   maxFlows: number | null;
@@ -46,6 +48,7 @@ export const RUN_DEFAULTS: Omit<RunConfig, 'interface'> = {
   statsInterval: 60,
   flushInterval: 1,
   statsFile: null,
+  assets: null,
   user: null,
   maxFlows: null,
   maxClients: 16,
@@ -68,6 +71,7 @@ const KEYS: Readonly<Record<keyof RunConfig, { kind: Kind; min?: number; max?: n
   statsInterval: { kind: 'number', min: 0.1, max: 86400 },
   flushInterval: { kind: 'number', min: 0.05, max: 60 },
   statsFile: { kind: 'string' },
+  assets: { kind: 'string' },
   user: { kind: 'string' },
   maxFlows: { kind: 'integer', min: 1, max: 1 << 28 },
   maxClients: { kind: 'integer', min: 1, max: 1024 },

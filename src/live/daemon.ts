@@ -13,6 +13,8 @@ import type { CaptureBackend } from '../capture/live-backend.js';
 import type { SessionRecord } from '../detect/session-record.js';
 import { SessionTracker } from '../detect/session-tracker.js';
 import type { Evidence } from '../detect/types.js';
+import { ownersToRecord } from '../cli/intel-options.js';
+import { AssetMap } from '../store/asset-map.js';
 import { FeedServer, type FeedEvent } from '../feed/server.js';
 import { hitMessage, ipMessage, statsMessage } from '../feed/messages.js';
 import { Sensor } from '../sensor.js';
@@ -62,12 +64,17 @@ export class Daemon {
   private lastPacketErrorLog = 0;
   private nextFlushAt = 0;
   private nextStatsAt = 0;
+  /** Operator's asset map, and the miner IPs whose owner was already recorded. */
+  private readonly assets: AssetMap | null;
+  private readonly ownersRecorded = new Set<string>();
+  private readonly newMiners = new Set<string>();
 
   private constructor(
     readonly config: RunConfig,
     private readonly deps: DaemonDeps,
   ) {
     this.bufferTimeoutMs = deps.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS;
+    this.assets = config.assets ? AssetMap.load(config.assets) : null;
     const signatures = openSignatureDir(config.signatures);
     // Sessions (shares, difficulty, estimates) are accounted per mining flow, as in replay.
     const tracker = new SessionTracker((s) => this.onSession(s));
@@ -175,10 +182,19 @@ export class Daemon {
     const store = this.store;
     if (!store) return; // unreachable: packets flow only after the store is open
     store.add(e);
+    if (this.assets && !this.ownersRecorded.has(e.minerIp)) this.newMiners.add(e.minerIp);
     this.touched.add(e.minerIp);
     this.touched.add(e.poolIp);
     this.feed?.broadcast(hitMessage(e));
     if (store.pending() >= FLUSH_EVERY) this.flush(store);
+  }
+
+  /** Records, once per miner IP, its owner in the asset map as it is at this moment. */
+  private recordOwners(store: HitStore): void {
+    if (!this.assets || this.newMiners.size === 0) return;
+    store.sessions.recordOwners(ownersToRecord(this.assets, this.newMiners));
+    for (const ip of this.newMiners) this.ownersRecorded.add(ip);
+    this.newMiners.clear();
   }
 
   private onSession(s: SessionRecord): void {
@@ -216,6 +232,7 @@ export class Daemon {
     try {
       this.hitsStored += store.flush();
       store.sessions.flush();
+      this.recordOwners(store);
     } catch (err) {
       // The batch stays buffered (HitStore keeps it on error) and is retried next tick.
       this.deps.log.error({ err: (err as Error).message, pending: store.pending() }, 'writing hits failed; will retry');
