@@ -68,7 +68,8 @@ export function formatSummary(s: ReplaySummary): string {
     if (!st) continue;
     if (st.corruptRecords) warnings.push(`${i.file}: ${num(st.corruptRecords)} corrupt record(s), ${num(st.skippedBytes)} bytes skipped`);
     if (st.truncated) warnings.push(`${i.file}: capture ends inside a record (truncated)`);
-    if (st.unknownBlocks) warnings.push(`${i.file}: ${num(st.unknownBlocks)} unknown pcapng block(s) skipped`);
+    // Blocks without packets (name resolution, interface statistics, custom) are normal in
+    // pcapng: counted in --json (unknownBlocks), not a warning.
   }
   const d = s.decode;
   if (d.unknownLinkType) warnings.push(`${num(d.unknownLinkType)} packet(s) with an unsupported link type skipped`);
