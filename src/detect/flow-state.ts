@@ -67,6 +67,8 @@ export class FlowInspection {
   pool: PoolEndpointMatch | null = null;
   /** Some message of the flow could be read (a JSON line or an HTTP head). */
   readable = false;
+  /** host:port of an HTTP CONNECT through a proxy: the flow then carries a tunnel to it. */
+  proxyTarget: string | null = null;
   tls: TlsFacts | null = null;
   /** First-flight byte counts while the Stratum V2 handshake shape is undecided. */
   flights: FlightCounter | null = null;

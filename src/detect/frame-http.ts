@@ -11,6 +11,9 @@ import type { HttpHead, JsonMessage } from './dialect.js';
 import { inspectHttp, offer, parseMessage } from './detectors.js';
 import type { EngineContext } from './engine-context.js';
 import { findHeadEnd, hasGateKey, skipSpace, trimEnd } from './framing.js';
+import { feedLines } from './frame-lines.js';
+import { probe } from './frame-probe.js';
+import { feedTls } from './frame-tls.js';
 import { feedWebSocket, startWebSocket } from './frame-websocket.js';
 import { checkHost } from './flow-intel.js';
 import { HttpPhase, Mode, type DirectionState, type FlowInspection } from './flow-state.js';
@@ -53,12 +56,36 @@ export function feedHttp(cx: EngineContext, flow: Flow, st: FlowInspection, d: D
   }
   // Frames may follow the Upgrade head in the same segment.
   if (d.mode === Mode.WebSocket && pos < end) feedWebSocket(cx, flow, st, d, dir, buf, pos, end, ts);
+  // Tunnelled bytes may follow a CONNECT head or its 2xx answer in the same segment.
+  else if (d.mode === Mode.Probe && pos < end) feedTunnelStart(cx, flow, st, d, dir, buf, pos, end, ts);
+}
+
+/**
+ * The first bytes inside an HTTP CONNECT tunnel: mining JSON lines or a TLS hello (a pool
+ * reached through a proxy). HTTP inside the tunnel is not followed.
+ */
+function feedTunnelStart(cx: EngineContext, flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
+  probe(flow, st, d, buf, start, end);
+  if (d.mode === Mode.Lines) feedLines(cx, flow, st, d, dir, buf, start, end, ts);
+  else if (d.mode === Mode.Tls) feedTls(cx, flow, st, d, dir, buf, start, end, ts);
+  else if (d.mode === Mode.Http) d.mode = Mode.Off;
 }
 
 /** After a head: decide whether the message is worth reading and how long its body is. */
 function startHttpBody(cx: EngineContext, flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, head: HttpHead, ts: number): void {
   if (head.isRequest ? isWebSocketRequest(head) : isWebSocketAccept(head)) {
     startWebSocket(cx, d);
+    return;
+  }
+  // HTTP CONNECT (miners behind a proxy): what follows the request, and the proxy's 2xx
+  // answer, is the tunnelled stream, probed afresh.
+  if (head.isRequest && head.method === 'CONNECT') {
+    st.proxyTarget = head.path.slice(0, 261);
+    d.mode = Mode.Probe;
+    return;
+  }
+  if (!head.isRequest && st.proxyTarget !== null && head.status >= 200 && head.status < 300) {
+    d.mode = Mode.Probe;
     return;
   }
   const interesting =

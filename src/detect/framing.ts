@@ -82,7 +82,7 @@ export class Carry {
   }
 }
 
-const HTTP_TOKENS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'OPTIONS ', 'HTTP/1.'].map((t) => Buffer.from(t, 'latin1'));
+const HTTP_TOKENS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'OPTIONS ', 'CONNECT ', 'HTTP/1.'].map((t) => Buffer.from(t, 'latin1'));
 
 /** The stream at `start` begins an HTTP/1.x request or response. */
 export function startsHttp(buf: Buffer, start: number, end: number): boolean {

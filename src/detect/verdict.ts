@@ -150,9 +150,12 @@ export class Verdict {
     if (f.login !== undefined) e.login = f.login;
     if (f.wallet !== undefined) e.wallet = f.wallet;
     if (algo !== undefined) e.algo = algo;
-    const poolHost = f.poolHost ?? pool?.learned?.name;
+    // Through an HTTP CONNECT proxy the flow's far end is the proxy: the pool is its target.
+    const proxied = st.proxyTarget !== null ? hostOf(st.proxyTarget) : undefined;
+    const poolHost = f.poolHost ?? proxied ?? pool?.learned?.name;
     if (poolHost !== undefined) e.poolHost = poolHost;
-    if (f.detail !== undefined) e.detail = f.detail;
+    const detail = st.proxyTarget !== null ? [f.detail, `via HTTP proxy CONNECT ${st.proxyTarget}`].filter(Boolean).join('; ') : f.detail;
+    if (detail !== undefined) e.detail = detail;
     this.sink(e);
   }
 
@@ -205,4 +208,11 @@ export class Verdict {
     if (f.detail !== undefined) e.detail = f.detail;
     this.sink(e);
   }
+}
+
+/** The host of a CONNECT target ("host:port" or "[v6]:port"). */
+function hostOf(target: string): string {
+  if (target.startsWith('[')) return target.slice(1, Math.max(1, target.indexOf(']')));
+  const colon = target.lastIndexOf(':');
+  return colon > 0 ? target.slice(0, colon) : target;
 }
