@@ -32,6 +32,7 @@ const OPTION_END = 0;
 const OPTION_TSRESOL = 9;
 const OPTION_TSOFFSET = 14;
 const DEFAULT_TSRESOL = 6;
+const MAX_INTERFACES_PER_SECTION = 65536;
 
 interface CaptureInterface {
   linkType: number;
@@ -252,6 +253,8 @@ export class PcapngParser extends ResyncingParser implements RecordParser {
       }
       o += 4 + ((size + 3) & ~3);
     }
+    // A crafted file could declare interfaces without end; real ones have a handful.
+    if (this.interfaces.length >= MAX_INTERFACES_PER_SECTION) return this.badBlock(p, `more than ${MAX_INTERFACES_PER_SECTION} interfaces in one section`);
     this.interfaces.push({
       linkType: u16(buf, p + 8, le),
       snaplen: u32(buf, p + 12, le),

@@ -10,6 +10,9 @@ import type { WebSocketCounters } from './websocket.js';
 export interface EngineOptions {
   /** Longest JSON line kept across segments (an Equihash submit is ~2.8 kB). */
   maxLineBytes: number;
+  /** Longest line, HTTP head or body kept for a flow not yet confirmed as mining: what a
+   *  flood of flows can pin in partial lines is this × 2 × the flow table's size. */
+  maxProbeLineBytes: number;
   /** Payload bytes per direction inspected before a flow with no mining is dropped. */
   probeBytes: number;
   /** JSON messages parsed on a flow before a flow with no mining is dropped. */
@@ -22,6 +25,7 @@ export interface EngineOptions {
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxLineBytes: 64 * 1024,
+  maxProbeLineBytes: 8 * 1024,
   probeBytes: 64 * 1024,
   probeMessages: 64,
   maxEvidencePerFlow: 64,
@@ -80,4 +84,9 @@ export interface EngineContext {
   readonly stats: DetectStats;
   /** Where findings and intel go: acceptance, settling, emission, observers. */
   readonly verdict: Verdict;
+}
+
+/** The cap on one buffered line, head or body: generous once a flow is known to mine. */
+export function lineCap(opts: EngineOptions, confirmed: boolean, full: number): number {
+  return confirmed ? full : Math.min(full, opts.maxProbeLineBytes);
 }

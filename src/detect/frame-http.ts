@@ -9,7 +9,7 @@
 import type { Direction, Flow } from '../flow/types.js';
 import type { HttpHead, JsonMessage } from './dialect.js';
 import { inspectHttp, offer, parseMessage } from './detectors.js';
-import type { EngineContext } from './engine-context.js';
+import { lineCap, type EngineContext } from './engine-context.js';
 import { findHeadEnd, hasGateKey, skipSpace, trimEnd } from './framing.js';
 import { feedLines } from './frame-lines.js';
 import { probe } from './frame-probe.js';
@@ -26,13 +26,13 @@ export function feedHttp(cx: EngineContext, flow: Flow, st: FlowInspection, d: D
   while (pos < end && d.mode === Mode.Http) {
     if (d.httpPhase === HttpPhase.Head) {
       const before = d.carry.length;
-      if (!d.carry.append(buf, pos, end, cx.opts.maxHttpHeadBytes + (end - pos))) {
+      if (!d.carry.append(buf, pos, end, lineCap(cx.opts, st.confirmed, cx.opts.maxHttpHeadBytes) + (end - pos))) {
         d.mode = Mode.Off;
         return;
       }
       const headEnd = findHeadEnd(d.carry.buffer, Math.max(0, before - 3), d.carry.length);
       if (headEnd < 0) {
-        if (d.carry.length > cx.opts.maxHttpHeadBytes) d.mode = Mode.Off;
+        if (d.carry.length > lineCap(cx.opts, st.confirmed, cx.opts.maxHttpHeadBytes)) d.mode = Mode.Off;
         return;
       }
       pos += headEnd - before; // bytes of this segment consumed by the head
@@ -48,7 +48,7 @@ export function feedHttp(cx: EngineContext, flow: Flow, st: FlowInspection, d: D
       startHttpBody(cx, flow, st, d, dir, head, ts);
     } else {
       const take = Math.min(d.bodyRemaining, end - pos);
-      if (d.httpPhase === HttpPhase.Body && !d.carry.append(buf, pos, pos + take, cx.opts.maxHttpBodyBytes)) d.httpPhase = HttpPhase.SkipBody;
+      if (d.httpPhase === HttpPhase.Body && !d.carry.append(buf, pos, pos + take, lineCap(cx.opts, st.confirmed, cx.opts.maxHttpBodyBytes))) d.httpPhase = HttpPhase.SkipBody;
       d.bodyRemaining -= take;
       pos += take;
       if (d.bodyRemaining === 0) finishHttpMessage(cx, flow, st, d, dir, ts);
@@ -106,7 +106,7 @@ function startHttpBody(cx: EngineContext, flow: Flow, st: FlowInspection, d: Dir
   const length = Number(head.headers.get('content-length') ?? '0');
   d.httpHead = head;
   d.bodyRemaining = Number.isFinite(length) && length > 0 ? Math.floor(length) : 0;
-  d.httpPhase = d.bodyRemaining > cx.opts.maxHttpBodyBytes ? HttpPhase.SkipBody : HttpPhase.Body;
+  d.httpPhase = d.bodyRemaining > lineCap(cx.opts, st.confirmed, cx.opts.maxHttpBodyBytes) ? HttpPhase.SkipBody : HttpPhase.Body;
   if (d.bodyRemaining === 0) finishHttpMessage(cx, flow, st, d, dir, ts);
 }
 

@@ -7,7 +7,7 @@
 import type { Direction, Flow } from '../flow/types.js';
 import { hasBrowserMinerKey } from './browser-miner.js';
 import { offer, parseMessage } from './detectors.js';
-import type { EngineContext } from './engine-context.js';
+import { lineCap, type EngineContext } from './engine-context.js';
 import { hasGateKey, indexOfByte, skipSpace, trimEnd } from './framing.js';
 import { Mode, type DirectionState, type FlowInspection } from './flow-state.js';
 
@@ -19,7 +19,7 @@ export function feedLines(cx: EngineContext, flow: Flow, st: FlowInspection, d: 
     const nl = indexOfByte(buf, 0x0a, pos, end);
     if (nl < 0) {
       if (d.skipLine) return;
-      if (!d.carry.append(buf, pos, end, cx.opts.maxLineBytes)) {
+      if (!d.carry.append(buf, pos, end, lineCap(cx.opts, st.confirmed, cx.opts.maxLineBytes))) {
         cx.stats.oversizeLines++;
         d.skipLine = true;
       }
@@ -29,7 +29,7 @@ export function feedLines(cx: EngineContext, flow: Flow, st: FlowInspection, d: 
       d.skipLine = false;
       d.carry.clear();
     } else if (d.carry.length > 0) {
-      if (d.carry.append(buf, pos, nl, cx.opts.maxLineBytes)) processLine(cx, flow, st, d, dir, d.carry.buffer, 0, d.carry.length, ts);
+      if (d.carry.append(buf, pos, nl, lineCap(cx.opts, st.confirmed, cx.opts.maxLineBytes))) processLine(cx, flow, st, d, dir, d.carry.buffer, 0, d.carry.length, ts);
       else cx.stats.oversizeLines++;
       d.carry.clear();
     } else {

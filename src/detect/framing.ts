@@ -21,10 +21,18 @@ export function trimEnd(buf: Buffer, start: number, end: number): number {
   return end;
 }
 
-/** Index of byte `b` in [start, end), or -1 (Buffer.indexOf would run past `end`). */
+/**
+ * Index of byte `b` in [start, end), or -1. Buffer.indexOf on `buf` itself would run on to
+ * the end of the whole read chunk (1 MiB in replay) on every miss, so short ranges are
+ * scanned here and long ones through a view bounded at `end`.
+ */
 export function indexOfByte(buf: Buffer, b: number, start: number, end: number): number {
-  const i = buf.indexOf(b, start);
-  return i >= 0 && i < end ? i : -1;
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) if (buf[i] === b) return i;
+    return -1;
+  }
+  const i = buf.subarray(start, end).indexOf(b);
+  return i < 0 ? -1 : start + i;
 }
 
 function matchesAt(buf: Buffer, at: number, word: Uint8Array): boolean {

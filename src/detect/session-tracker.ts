@@ -130,7 +130,9 @@ export class SessionTracker implements MessageObserver {
   }
 
   noteEvidence(e: Evidence): void {
-    const s = this.sessionFor(tupleKey(e.minerIp, e.minerPort, e.poolIp, e.poolPort));
+    // Only sessions that messages opened: evidence without messages (DNS, TLS, endpoints)
+    // would leave an entry that no flow end ever removes.
+    const s = this.byTuple.get(tupleKey(e.minerIp, e.minerPort, e.poolIp, e.poolPort));
     if (!s) return;
     s.dialect = e.dialect;
     if (e.algo !== undefined) s.algoEvidence ??= e.algo;

@@ -116,7 +116,7 @@ export class FlowTable {
     const protocol = pkt.protocol;
     if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return;
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
-    if (tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(pkt.tsMicros);
+    if (this.sweepDue(tsMicros)) this.expire(pkt.tsMicros);
 
     const hash = flowHash32(pkt);
     let found = this.slots.find(pkt, hash);
@@ -187,7 +187,17 @@ export class FlowTable {
    * the same moments either way.
    */
   passOver(pkt: DecodedPacket): void {
-    if (pkt.tsMicros - this.lastSweepMicros >= SWEEP_INTERVAL_MICROS) this.expire(pkt.tsMicros);
+    if (this.sweepDue(pkt.tsMicros)) this.expire(pkt.tsMicros);
+  }
+
+  /**
+   * A sweep is due once capture time moved a second past the last one, or went back by more
+   * than that: after one corrupt far-future timestamp the clock must be able to return, or
+   * idle flows would never be swept again.
+   */
+  private sweepDue(tsMicros: number): boolean {
+    const delta = tsMicros - this.lastSweepMicros;
+    return delta >= SWEEP_INTERVAL_MICROS || delta <= -SWEEP_INTERVAL_MICROS;
   }
 
   /** Ends flows idle past their timeout and forgets tombstones past their linger time. */
@@ -197,7 +207,16 @@ export class FlowTable {
       const timeout = this.timeouts[list]!;
       for (;;) {
         const slot = this.slots.oldest(list);
-        if (slot < 0 || nowMicros - this.slots.lastSeen[slot]! <= timeout) break;
+        if (slot < 0) break;
+        const idle = nowMicros - this.slots.lastSeen[slot]!;
+        if (idle < -SWEEP_INTERVAL_MICROS) {
+          // Seen "in the future" (a corrupt timestamp): it would block the list's head and
+          // keep every flow behind it from expiring. Pretend it was seen now.
+          this.slots.lastSeen[slot] = nowMicros;
+          this.slots.touchAt(slot, list, nowMicros);
+          continue;
+        }
+        if (idle <= timeout) break;
         if (list === LIST_CLOSED) {
           this.slots.release(slot);
         } else {
