@@ -309,3 +309,21 @@ describe('limits', () => {
     expect(() => new Decoder({ fragmentTimeoutMicros: Number.NaN })).toThrow(RangeError);
   });
 });
+
+describe('fragment count per datagram', () => {
+  it('gives up a datagram that arrives in more than 256 pieces', () => {
+    const decoder = new Decoder();
+    const packet = new DecodedPacket();
+    const payload = Buffer.concat([segment(), Buffer.alloc(2400, 0x61)]); // 2,620 bytes → 328 eight-byte pieces
+    const pieces = v4Fragments(payload, 8);
+    expect(pieces.length).toBeGreaterThan(256);
+    let decoded = 0;
+    for (const p of pieces) if (decoder.decode(1, p, 0, p.length, 1_000_000, packet)) decoded++;
+    expect(decoded).toBe(0);
+    expect(decoder.stats.fragments).toBe(pieces.length);
+    expect(decoder.stats.reassembled).toBe(0);
+    expect(decoder.stats.malformed).toBe(1); // given up at piece 257
+    // The pieces after it start over and can never complete: they wait for the timeout.
+    expect(decoder.pendingFragments.bytes).toBe((pieces.length - 257) * 8 - (8 - (payload.length % 8 || 8)));
+  });
+});

@@ -51,6 +51,9 @@ class PendingDatagram {
   }
 }
 
+/** Fragments one datagram may arrive in before it is given up. */
+const MAX_FRAGMENTS_PER_DATAGRAM = 256;
+
 export class FragmentReassembler {
   /** Insertion order is arrival order, so the first entry is the oldest. */
   private readonly pending = new Map<string, PendingDatagram>();
@@ -120,6 +123,9 @@ export class FragmentReassembler {
       this.nextExpiryMicros = Math.min(this.nextExpiryMicros, tsMicros + this.limits.timeoutMicros);
     }
     datagram.fragments++;
+    // Real datagrams need at most ~120 fragments (64 KiB over a 576-byte MTU); thousands of
+    // 8-byte pieces would cost far more memory and time than their bytes show.
+    if (datagram.fragments > MAX_FRAGMENTS_PER_DATAGRAM) return this.spoil(datagram);
 
     // The last fragment fixes the length; anything contradicting it spoils the datagram.
     if (!moreFragments) {
