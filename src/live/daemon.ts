@@ -193,6 +193,8 @@ export class Daemon {
   private recordOwners(store: HitStore): void {
     if (!this.assets || this.newMiners.size === 0) return;
     store.sessions.recordOwners(ownersToRecord(this.assets, this.newMiners));
+    // Bounded: forgetting only means an owner is looked up and recorded again.
+    if (this.ownersRecorded.size > 1_000_000) this.ownersRecorded.clear();
     for (const ip of this.newMiners) this.ownersRecorded.add(ip);
     this.newMiners.clear();
   }
@@ -235,7 +237,7 @@ export class Daemon {
       this.recordOwners(store);
     } catch (err) {
       // The batch stays buffered (HitStore keeps it on error) and is retried next tick.
-      this.deps.log.error({ err: (err as Error).message, pending: store.pending() }, 'writing hits failed; will retry');
+      this.deps.log.error({ err: (err as Error).message, pending: store.pending(), dropped: store.droppedHits }, 'writing hits failed; will retry');
       return;
     }
     if (this.feed && this.feed.clientCount > 0) {

@@ -28,6 +28,8 @@ import {
 /** Longest text kept per column: agents, logins and kinds come off the wire. */
 const MAX_TEXT = 1024;
 const DEFAULT_EVIDENCE_LIMIT = 100;
+/** Hits buffered at most while flushes fail. */
+const MAX_PENDING_HITS = 1_000_000;
 
 /** Named parameters of the hits insert; also what the rollup reads. */
 type HitParams = Omit<HitRow, 'id'>;
@@ -154,8 +156,17 @@ export class HitStore {
   /** Buffers one hit; no SQL runs until flush(). */
   add(e: Evidence): void {
     if (this.isReadonly) throw new StoreError('the store was opened read-only');
+    // A database that keeps failing (disk full) must not make a 24/7 sensor grow without
+    // bound: beyond the cap new hits are counted and dropped.
+    if (this.buffer.length >= MAX_PENDING_HITS) {
+      this.droppedHits++;
+      return;
+    }
     this.buffer.push(e);
   }
+
+  /** Hits dropped because the buffer was full while writes were failing. */
+  droppedHits = 0;
 
   pending(): number {
     return this.buffer.length;
