@@ -87,7 +87,8 @@ export class FlowInspection {
   settled = false;
   /** Messages parsed before the flow was confirmed, replayed to observers on confirmation. */
   held: HeldMessage[] = [];
-  emitted = new Set<string>();
+  /** Evidence keys already emitted; made on the first emission (most flows never emit). */
+  emitted: Set<string> | null = null;
 
   readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
 }

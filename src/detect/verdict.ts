@@ -164,12 +164,12 @@ export class Verdict {
    * under maxEvidencePerFlow (then the key and the row are counted against the flow).
    */
   private admit(st: FlowInspection, key: string): boolean {
-    if (st.emitted.has(key)) return false;
+    if (st.emitted?.has(key)) return false;
     if (st.evidence >= this.maxEvidencePerFlow) {
       this.stats.evidenceCapped++;
       return false;
     }
-    st.emitted.add(key);
+    (st.emitted ??= new Set()).add(key);
     st.evidence++;
     return true;
   }
