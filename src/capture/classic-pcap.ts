@@ -2,7 +2,7 @@ import { addWarning } from './stats.js';
 import { u32 } from './bytes.js';
 import type { RecordParser } from './record-walker.js';
 import { ACCEPT, REJECT, ResyncingParser } from './resync.js';
-import type { CapturedPacket, PacketHandler, ReaderStats } from './types.js';
+import { newCapturedPacket, type CapturedPacket, type PacketHandler, type ReaderStats } from './types.js';
 
 const FILE_HEADER_BYTES = 24;
 const RECORD_HEADER_BYTES = 16;
@@ -52,15 +52,7 @@ export class ClassicPcapParser extends ResyncingParser implements RecordParser {
   private consumed = 0;
   /** Seconds of the last good record, or -1 before the first. */
   private lastSeconds = -1;
-  private readonly pkt: CapturedPacket = {
-    linkType: 0,
-    tsMicros: 0,
-    buf: Buffer.alloc(0),
-    offset: 0,
-    length: 0,
-    wireLength: 0,
-    interfaceId: 0,
-  };
+  private readonly pkt: CapturedPacket = newCapturedPacket();
 
   constructor(
     variant: { littleEndian: boolean; nanosecond: boolean },

@@ -3,7 +3,7 @@ import { u16, u32 } from './bytes.js';
 import type { RecordParser } from './record-walker.js';
 import { ACCEPT, REJECT, ResyncingParser } from './resync.js';
 import { TimestampScale } from './timestamps.js';
-import { CaptureError, type CapturedPacket, type PacketHandler, type ReaderStats } from './types.js';
+import { CaptureError, newCapturedPacket, type CapturedPacket, type PacketHandler, type ReaderStats } from './types.js';
 
 export const SECTION_HEADER_BLOCK = 0x0a0d0d0a;
 const INTERFACE_DESCRIPTION_BLOCK = 1;
@@ -76,15 +76,7 @@ export class PcapngParser extends ResyncingParser implements RecordParser {
   private interfaces: CaptureInterface[] = [];
   private readonly packetBlockLimit: number;
   private consumed = 0;
-  private readonly pkt: CapturedPacket = {
-    linkType: 0,
-    tsMicros: 0,
-    buf: Buffer.alloc(0),
-    offset: 0,
-    length: 0,
-    wireLength: 0,
-    interfaceId: 0,
-  };
+  private readonly pkt: CapturedPacket = newCapturedPacket();
 
   constructor(
     private readonly name: string,

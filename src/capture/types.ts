@@ -20,6 +20,11 @@ export interface CapturedPacket {
   interfaceId: number;
 }
 
+/** The one record a reader refills for every packet. */
+export function newCapturedPacket(): CapturedPacket {
+  return { linkType: 0, tsMicros: 0, buf: Buffer.alloc(0), offset: 0, length: 0, wireLength: 0, interfaceId: 0 };
+}
+
 export type PacketHandler = (pkt: CapturedPacket) => void;
 
 export type CaptureFormat = 'pcap' | 'pcapng';

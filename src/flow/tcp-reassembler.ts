@@ -81,6 +81,16 @@ export class TcpReassembler {
     return TCP_OPEN;
   }
 
+  /** Marks data seen in a direction (a mid-stream pickup starts the stream at `seq`);
+   *  returns the direction's index. */
+  private dataSeen(slot: number, dir: Direction, seq: number): number {
+    const index = slot * 2 + dir;
+    const state = this.slots.dirState[index]!;
+    if (!(state & DIR_SEQ_KNOWN)) this.slots.nextSeq[index] = seq;
+    this.slots.dirState[index] = state | DIR_SEQ_KNOWN | DIR_DATA_SEEN;
+    return index;
+  }
+
   /** Frees the out-of-order data of both directions. */
   discardBuffers(slot: number): void {
     this.dropBuffer(slot * 2);
@@ -97,10 +107,7 @@ export class TcpReassembler {
     length: number,
     tsMicros: number,
   ): void {
-    const index = slot * 2 + dir;
-    const state = this.slots.dirState[index]!;
-    if (!(state & DIR_SEQ_KNOWN)) this.slots.nextSeq[index] = seq; // mid-stream pickup
-    this.slots.dirState[index] = state | DIR_SEQ_KNOWN | DIR_DATA_SEEN;
+    const index = this.dataSeen(slot, dir, seq);
 
     for (;;) {
       const expected = this.slots.nextSeq[index]!;
@@ -154,10 +161,7 @@ export class TcpReassembler {
     missing: number,
     tsMicros: number,
   ): void {
-    const index = slot * 2 + dir;
-    const state = this.slots.dirState[index]!;
-    if (!(state & DIR_SEQ_KNOWN)) this.slots.nextSeq[index] = seq; // mid-stream pickup
-    this.slots.dirState[index] = state | DIR_SEQ_KNOWN | DIR_DATA_SEEN;
+    const index = this.dataSeen(slot, dir, seq);
     const distance = seqDiff(seq, this.slots.nextSeq[index]!);
     const endDistance = distance + length + missing;
     if (distance > 0 || endDistance <= 0 || distance < -FAR_AWAY) {
