@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli/main.js';
+// The bundled CLI (npm run build: dist/ compiled by tsc, then scripts/bundle.ts).
+import '../dist/bundle/minewatch.js';

@@ -68,9 +68,9 @@ export class Sensor {
     }, opts.engine, opts.observers, opts.signatures ?? shippedSignatures());
     // Detection keeps state only for flows it was given payload of: flows it never saw end
     // silently, so handshakes, scans and UDP cost no Flow object, unless the signatures ask
-    // for payload-less flows to pool endpoints (rule endpoint.syn).
+    // for payload-less TCP flows to pool endpoints (rule endpoint.syn).
     this.flows = new FlowTable(this.engine, {
-      reportUnseenFlows: this.engine.wantsPayloadlessFlows,
+      reportUnseenFlows: this.engine.wantsPayloadlessFlows ? 'tcp' : false,
       // Detection drops its state when it lets a flow go, and never reads a Flow after.
       forgetLetGoFlows: true,
       ...opts.flow,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodedPacket, TCP_SYN } from '../src/decode/types.js';
 import { FlowTable } from '../src/flow/flow-table.js';
 import { flowHash32, shardOfHash, symmetricFlowHash } from '../src/flow/flow-hash.js';
-import type { Direction, Flow, StreamHandler } from '../src/flow/types.js';
+import { DATAGRAM_DELIVER, DATAGRAM_LET_GO, DATAGRAM_SKIP, type Direction, type Flow, type StreamHandler } from '../src/flow/types.js';
 import { CLIENT, POOL, RecordingHandler, TcpConversation, tcpPacket, udpPacket } from './support/flow-packets.js';
 
 const T0 = 1_700_000_000_000_000;
@@ -52,6 +52,46 @@ describe('reportUnseenFlows: false', () => {
     table.process(new TcpConversation(client(1), POOL).syn(), T0);
     table.flush();
     expect(handler.ends).toHaveLength(1);
+  });
+});
+
+describe('screenDatagram', () => {
+  /** Delivers port-53 datagrams that start with 'Y', skips other port-53 ones, lets the
+   *  rest go; counts the screen calls. */
+  class ScreeningHandler extends RecordingHandler {
+    screened = 0;
+    screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number {
+      this.screened++;
+      if (srcPort !== 53 && dstPort !== 53) return DATAGRAM_LET_GO;
+      return length > 0 && buf[offset] === 0x59 ? DATAGRAM_DELIVER : DATAGRAM_SKIP;
+    }
+  }
+  const resolver = { ip: '198.51.100.53', port: 53 };
+  const other = { ip: '198.51.100.99', port: 9999 };
+
+  it('builds a Flow only for delivered datagrams, counts the rest, and stops screening a let-go flow', () => {
+    const handler = new ScreeningHandler();
+    const table = new FlowTable(handler, { forgetLetGoFlows: true, reportUnseenFlows: 'tcp' });
+    let ts = T0;
+    for (const payload of ['N1', 'N2']) table.process(udpPacket(client(1), resolver, payload), (ts += 10));
+    for (const payload of ['N3', 'Y4', 'N5']) table.process(udpPacket(client(2), resolver, payload), (ts += 10));
+    for (const payload of ['Y6', 'Y7', 'Y8']) table.process(udpPacket(client(3), other, payload), (ts += 10));
+    table.flush();
+    expect(handler.datagrams.map((d) => d.payload.toString())).toEqual(['Y4']);
+    expect(handler.screened).toBe(2 + 3 + 1);
+    // The flow that was delivered to ends with all its packets; the two never seen end silently.
+    expect(handler.ends.map((e) => [e.flow.port[0], e.flow.packets[0]])).toEqual([[client(2).port, 3]]);
+    expect(table.stats.created).toBe(3);
+    expect(table.stats.ended).toBe(3);
+  });
+
+  it("reportUnseenFlows 'tcp' still reports payload-less TCP flows", () => {
+    const handler = new ScreeningHandler();
+    const table = new FlowTable(handler, { reportUnseenFlows: 'tcp' });
+    table.process(new TcpConversation(client(1), POOL).syn(), T0);
+    table.process(udpPacket(client(2), resolver, 'N'), T0 + 10);
+    table.flush();
+    expect(handler.ends.map((e) => e.flow.protocol)).toEqual([6]);
   });
 });
 

@@ -13,6 +13,7 @@ import { udpPacket, type Endpoint } from '../src/synth/packets.js';
 import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
 import { applicationData, clientHelloRecord, opaqueBytes, serverHelloRecord, type ClientHelloSpec } from '../src/synth/tls.js';
 import { cnameChain, parseDnsMessage } from '../src/detect/dns-message.js';
+import { DnsScreen, listedNameHashes, SCREEN_MALFORMED, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '../src/detect/dns-screen.js';
 import { parseSetupConnection } from '../src/detect/sv2.js';
 import { parseClientHello, parseServerHello } from '../src/detect/tls-hello.js';
 import { firstHandshake } from '../src/detect/tls-records.js';
@@ -123,6 +124,78 @@ describe('DNS', () => {
       dnsExchange('www.supportxmr.com', [{ type: 'A', name: 'www.supportxmr.com', address: '203.0.113.8' }], T0 + 1_000, { id: 3 }),
     );
     expect(hits).toEqual([]);
+  });
+});
+
+describe('DNS screen (before any string is built)', () => {
+  const set = shippedSignatures();
+  const hashes = listedNameHashes(set.pools);
+  const screen = new DnsScreen();
+  const verdict = (msg: Buffer): number => screen.screen(msg, 0, msg.length, hashes);
+  /** What the full parse decides: does the question or a CNAME target name a listed pool? */
+  const listed = (msg: Buffer): boolean => {
+    const m = parseDnsMessage(msg, 0, msg.length);
+    return m !== null && cnameChain(m).some((n) => set.pools.matchName(n) !== null);
+  };
+
+  it('passes every message the full parse finds a listed name in, and no message without one', () => {
+    const rand = seededRandom(53);
+    const listedNames = ['pool.supportxmr.com', 'gulf.moneroocean.stream', 'Pool.SupportXMR.COM', 'xmr-eu1.nanopool.org'];
+    let passed = 0;
+    for (let i = 0; i < 400; i++) {
+      const plain = `h${randomInt(rand, 0, 1e6)}.cdn${randomInt(rand, 0, 50)}.example.net`;
+      const pool = listedNames[i % listedNames.length]!;
+      const asTarget = i % 3 === 0;
+      const question = asTarget ? plain : i % 2 ? pool : plain;
+      const records: DnsRecordSpec[] = asTarget
+        ? [{ type: 'CNAME', name: plain, target: pool }, { type: 'A', name: pool, address: '203.0.113.9' }]
+        : [{ type: 'A', name: question, address: '203.0.113.9' }];
+      for (const msg of [dnsQuery(i, question), dnsAnswer(i, question, records)]) {
+        const expected = listed(msg);
+        expect(verdict(msg)).toBe(expected ? SCREEN_MAYBE_POOL : SCREEN_NO_POOL);
+        if (expected) passed++;
+      }
+    }
+    expect(passed).toBeGreaterThan(300);
+  });
+
+  it('follows compression pointers and ignores letter case', () => {
+    // Question "x.Pool.SupportXMR.com"; one CNAME answer whose name points at the question
+    // and whose target is "y" + a pointer into the question's "supportxmr.com".
+    const header = Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    const qname = Buffer.from('\x01x\x04Pool\x0aSupportXMR\x03com\x00', 'latin1');
+    const qtail = Buffer.from([0, 1, 0, 1]);
+    const supportAt = 12 + 2 + 5; // offset of the "SupportXMR" label
+    const rdata = Buffer.from([1, 0x79, 0xc0, supportAt]);
+    const rr = Buffer.concat([Buffer.from([0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, rdata.length]), rdata]);
+    const msg = Buffer.concat([header, qname, qtail, rr]);
+    expect(cnameChain(parseDnsMessage(msg, 0, msg.length)!)).toEqual(['x.pool.supportxmr.com', 'y.supportxmr.com']);
+    expect(verdict(msg)).toBe(SCREEN_MAYBE_POOL);
+    // The same shape with an unlisted domain passes nothing.
+    const other = Buffer.from(msg);
+    other.write('ExampleNet', 12 + 2 + 5 + 1, 'latin1');
+    expect(verdict(other)).toBe(SCREEN_NO_POOL);
+  });
+
+  it('calls malformed input malformed: short, pointer loops, labels past the end', () => {
+    expect(verdict(Buffer.alloc(5))).toBe(SCREEN_MALFORMED);
+    const loop = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 12])]);
+    expect(verdict(loop)).toBe(SCREEN_MALFORMED);
+    const cut = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([30, 0x61, 0x62])]);
+    expect(verdict(cut)).toBe(SCREEN_MALFORMED);
+    const rand = seededRandom(7);
+    for (let i = 0; i < 2000; i++) {
+      const junk = Buffer.from(Array.from({ length: randomInt(rand, 0, 80) }, () => randomInt(rand, 0, 255)));
+      expect([SCREEN_MALFORMED, SCREEN_NO_POOL, SCREEN_MAYBE_POOL]).toContain(verdict(junk));
+    }
+  });
+
+  it('keeps unlisted lookups out of detection: only the listed exchange is parsed and stored', async () => {
+    const noise = Array.from({ length: 50 }, (_, i) => dnsExchange(`site${i}.example.com`, [{ type: 'A', name: `site${i}.example.com`, address: '198.51.100.80' }], T0 + i * 10_000));
+    const pool = dnsExchange('pool.supportxmr.com', [{ type: 'A', name: 'pool.supportxmr.com', address: '203.0.113.80', ttl: 60 }], T0 + 900_000);
+    const r = await replayBytes(captureOf([...noise, pool]), undefined, 'intel.pcap', shippedSignatures());
+    expect(kinds(r.hits)).toEqual([`dns.query low ${CLIENT} 203.0.113.80:0`]);
+    expect(r.sensor.engine.stats.dnsMessages).toBe(102);
   });
 });
 

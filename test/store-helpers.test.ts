@@ -9,6 +9,17 @@ describe('microsToIso', () => {
     expect(microsToIso(1_700_000_000_000_007)).toBe('2023-11-14T22:13:20.000007Z');
     expect(microsToIso(0)).toBe('1970-01-01T00:00:00.000000Z');
   });
+
+  it('agrees with Date on the calendar, leap days and times before 1970 included', () => {
+    const days = [-800_000, -1, 0, 59, 60, 365 * 30 + 7, 11_016, 11_017, 18_321, 19_782, 47_482, 100_000];
+    for (const day of days) {
+      for (const ms of [0, 1, 86_399_999, 43_200_123]) {
+        const millis = day * 86_400_000 + ms;
+        const micros = millis * 1000 + 456;
+        expect(microsToIso(micros)).toBe(`${new Date(millis).toISOString().slice(0, -1)}456Z`);
+      }
+    }
+  });
 });
 
 describe('parseIsoMicros', () => {

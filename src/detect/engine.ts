@@ -30,11 +30,12 @@
  * - flow-intel.ts: SV2 flights, sustained and payload-less flows to pool endpoints, HTTP Host;
  * - engine-context.ts: options, counters and the context the framing functions share.
  */
-import type { Direction, Flow, FlowEndReason, StreamHandler } from '../flow/types.js';
+import { DATAGRAM_DELIVER, DATAGRAM_LET_GO, DATAGRAM_SKIP, type Direction, type Flow, type FlowEndReason, type StreamHandler } from '../flow/types.js';
 import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type SignatureReloadTarget, type SignatureSource } from '../signatures/reloadable.js';
 import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
 import type { MessageObserver } from './dialect.js';
 import { DNS_PORT, DnsFlowState, DnsWatcher } from './dns.js';
+import { DnsScreen, listedNameHashes, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from './dns-screen.js';
 import { findPoolEndpoint } from './endpoint.js';
 import { DEFAULT_ENGINE_OPTIONS, newDetectStats, type DetectStats, type EngineContext, type EngineOptions } from './engine-context.js';
 import { checkSustained, countFlight, payloadlessFlowEnd, startSv2Checks } from './flow-intel.js';
@@ -58,6 +59,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   private readonly cx: EngineContext;
   /** DNS evidence and the pool addresses learned from answers (kept across reloads). */
   readonly dns: DnsWatcher;
+  private readonly dnsScreen = new DnsScreen();
   private signatures: SignatureSource;
   /** Successful reloads since start. */
   signatureReloads = 0;
@@ -141,16 +143,31 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (flow.app === st) maybeBypass(cx, flow, st);
   }
 
-  /** One UDP datagram: DNS on port 53 is read; every other UDP flow is dropped at once. */
+  /**
+   * UDP is read only for DNS on port 53, and only the datagrams whose question or CNAME
+   * targets might name a listed pool (a hash check in place, dns-screen.ts); the rest are
+   * counted and skipped before any Flow object or string exists. Other UDP flows are let go.
+   */
+  screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number {
+    if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
+    const set = this.signatures.current;
+    if (!this.dnsWanted(set)) return DATAGRAM_LET_GO;
+    const seen = this.dnsScreen.screen(buf, offset, offset + length, listedNameHashes(set.pools));
+    if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
+    if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
+    return DATAGRAM_SKIP;
+  }
+
+  private dnsWanted(set: SignatureSet): boolean {
+    return set.pools.hasNames && (set.protocols.rule('dns.query') !== undefined || set.protocols.rule('dns.learn') !== undefined);
+  }
+
+  /** A DNS datagram that passed screenDatagram: parsed in full, evidence and learning. */
   onDatagram(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, tsMicros: number): void {
     let st = flow.app as DnsFlowState | undefined;
     if (st === undefined) {
       const set = this.signatures.current;
-      const wanted =
-        (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) &&
-        set.pools.hasNames &&
-        (set.protocols.rule('dns.query') !== undefined || set.protocols.rule('dns.learn') !== undefined);
-      if (!wanted) {
+      if ((flow.port[0] !== DNS_PORT && flow.port[1] !== DNS_PORT) || !this.dnsWanted(set)) {
         flow.inspect = false;
         return;
       }
@@ -158,8 +175,9 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       flow.app = st;
     }
     const before = this.dns.learned.learnedTotal;
+    const parsed = this.dns.messages;
     this.dns.onDatagram(flow, st, dir, buf, offset, length, tsMicros);
-    this.stats.dnsMessages = this.dns.messages;
+    this.stats.dnsMessages += this.dns.messages - parsed;
     this.stats.dnsLearned += this.dns.learned.learnedTotal - before;
   }
 

@@ -206,13 +206,20 @@ export class FlowSlots {
    */
   letGo(slot: number): void {
     const flow = this.flows[slot];
-    if (!flow) return;
+    if (!flow) {
+      this.slotFlags[slot]! |= SLOT_LET_GO;
+      return;
+    }
     this.quietPackets[slot * 2] = flow.packets[0];
     this.quietPackets[slot * 2 + 1] = flow.packets[1];
     this.quietBytes[slot * 2] = flow.bytes[0];
     this.quietBytes[slot * 2 + 1] = flow.bytes[1];
     this.slotFlags[slot]! |= flow.sawSyn ? SLOT_LET_GO | SLOT_SAW_SYN : SLOT_LET_GO;
     this.flows[slot] = null;
+  }
+
+  protocol(slot: number): number {
+    return this.keyKind[slot]! & 0xff;
   }
 
   isLetGo(slot: number): boolean {

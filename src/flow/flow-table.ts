@@ -9,7 +9,7 @@ import {
   LIST_UDP_QUIET,
 } from './flow-slots.js';
 import { TCP_CLOSED_BY_FIN, TCP_OPEN, TcpReassembler } from './tcp-reassembler.js';
-import type { Direction, FlowEndReason, FlowStats, StreamHandler } from './types.js';
+import { DATAGRAM_DELIVER, DATAGRAM_LET_GO, type Direction, type FlowEndReason, type FlowStats, type StreamHandler } from './types.js';
 
 export { shardOfHash, symmetricFlowHash } from './flow-hash.js';
 
@@ -27,9 +27,9 @@ export interface FlowTableOptions {
    * (handshakes, scans, UDP without onDatagram), or let go of (inspect off and no app
    * state). True keeps "every flow ends exactly once"; a handler that keeps state only in
    * flow.app can turn it off, which spares a Flow object and two address strings per such
-   * flow at its end (floods are made of such flows).
+   * flow at its end (floods are made of such flows). 'tcp' reports unseen TCP flows only.
    */
-  reportUnseenFlows: boolean;
+  reportUnseenFlows: boolean | 'tcp';
   /**
    * Forget the Flow object of a flow the handler has let go of (inspect off and no app
    * state) and keep only its counts in the table, so a flow nobody inspects costs about 140
@@ -145,8 +145,20 @@ export class FlowTable {
     if (tsMicros > this.slots.lastSeen[slot]!) this.slots.lastSeen[slot] = tsMicros;
     // TCP payload will reach the handler: build the Flow object now. UDP payload does only
     // when the handler takes datagrams. A flow the handler let go of gets no Flow again.
-    const letGo = this.slots.isLetGo(slot);
-    const delivered = wireLength > 0 && !letGo && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
+    let letGo = this.slots.isLetGo(slot);
+    let screened = DATAGRAM_DELIVER;
+    if (protocol === IPPROTO_UDP && !letGo && this.handler.screenDatagram !== undefined) {
+      screened = this.handler.screenDatagram(pkt.srcPort, pkt.dstPort, pkt.buf, pkt.payloadOffset, length);
+      if (screened === DATAGRAM_LET_GO) {
+        // The handler holds nothing for the flow (it was never delivered, or it says so).
+        const built = this.slots.flows[slot];
+        if (built) built.inspect = false;
+        if (built === null || (this.options.forgetLetGoFlows && built.app === undefined)) this.slots.letGo(slot);
+        letGo = true;
+      }
+    }
+    const delivered =
+      wireLength > 0 && !letGo && screened === DATAGRAM_DELIVER && (protocol === IPPROTO_TCP || this.handler.onDatagram !== undefined);
     const flow = delivered ? this.slots.flowAt(slot) : this.slots.flows[slot];
     if (flow) {
       flow.packets[dir]++;
@@ -158,7 +170,7 @@ export class FlowTable {
 
     if (protocol === IPPROTO_UDP) {
       this.slots.touch(slot, length > 0 ? LIST_UDP_DATA : this.slots.list(slot));
-      if (this.handler.onDatagram && !letGo) {
+      if (this.handler.onDatagram && !letGo && screened === DATAGRAM_DELIVER) {
         const target = flow ?? this.slots.flowAt(slot);
         if (target.inspect) this.handler.onDatagram(target, dir, pkt.buf, pkt.payloadOffset, length, pkt.tsMicros);
         if (this.options.forgetLetGoFlows && !target.inspect && target.app === undefined) this.slots.letGo(slot);
@@ -271,7 +283,10 @@ export class FlowTable {
   /** Ends a live flow. Closed connections stay behind as tombstones (key and timestamps
    *  only) until they linger out. */
   private end(slot: number, reason: FlowEndReason): void {
-    const tell = this.handler.onFlowEnd !== undefined && (this.options.reportUnseenFlows || this.slots.flows[slot] !== null);
+    const unseen = this.options.reportUnseenFlows;
+    const tell =
+      this.handler.onFlowEnd !== undefined &&
+      (this.slots.flows[slot] !== null || unseen === true || (unseen === 'tcp' && this.slots.protocol(slot) === IPPROTO_TCP));
     const flow = tell ? this.slots.flowAt(slot) : null;
     this.tcp.discardBuffers(slot);
     this.stats.ended++;

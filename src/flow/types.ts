@@ -10,6 +10,10 @@
  */
 export type Direction = 0 | 1;
 
+export const DATAGRAM_DELIVER = 0;
+export const DATAGRAM_SKIP = 1;
+export const DATAGRAM_LET_GO = 2;
+
 export type FlowEndReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'flush';
 
 export class Flow {
@@ -47,6 +51,12 @@ export interface StreamHandler {
   onGap?(flow: Flow, dir: Direction, lostBytes: number): void;
   /** One UDP datagram payload. */
   onDatagram?(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, tsMicros: number): void;
+  /**
+   * A first look at a datagram before onDatagram, from ports and bytes alone, so that the
+   * many UDP flows nobody needs cost no Flow object: DATAGRAM_DELIVER (go on to
+   * onDatagram), DATAGRAM_SKIP (not this one) or DATAGRAM_LET_GO (nor any later one).
+   */
+  screenDatagram?(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number;
   /** Called exactly once per flow when it leaves the table. */
   onFlowEnd?(flow: Flow, reason: FlowEndReason): void;
 }

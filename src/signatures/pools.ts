@@ -123,6 +123,12 @@ export class PoolIndex {
     return this.exact.size > 0 || this.wild.size > 0;
   }
 
+  /** Every listed name and wildcard suffix (normalized), exceptions left out. */
+  *listedNames(): IterableIterator<string> {
+    yield* this.exact.keys();
+    yield* this.wild.keys();
+  }
+
   get hasAddresses(): boolean {
     return this.ips.size > 0 || this.v4.size > 0 || this.v6.length > 0;
   }
