@@ -98,9 +98,15 @@ export function startsHttp(buf: Buffer, start: number, end: number): boolean {
     // A first segment shorter than the token counts when it is a prefix of it: the HTTP
     // head parser then decides once the head is complete.
     const n = Math.min(t.length, end - start);
-    if (n > 0 && matchesAt(buf, start, t.subarray(0, n))) return true;
+    if (n > 0 && prefixMatches(buf, start, t, n)) return true;
   }
   return false;
+}
+
+/** The first n bytes at buf[start] equal the first n of token (compared in place). */
+function prefixMatches(buf: Buffer, start: number, token: Buffer, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[start + i] !== token[i]) return false;
+  return true;
 }
 
 /** Position of "\r\n\r\n" (or "\n\n") ending an HTTP head in [start, end), -1 if none; returns the index just past it. */

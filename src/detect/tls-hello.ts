@@ -4,7 +4,7 @@
  * point formats", GREASE removed) and JA4 (FoxIO, technical_details/JA4.md), JA3S for the
  * server. Input is the handshake message (type byte onwards); nothing is read past `end`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 export interface ClientHello {
   /** legacy_version of the hello (0x0303 for TLS 1.2 and 1.3). */
@@ -212,12 +212,17 @@ export function ja3String(h: ClientHello): string {
 }
 
 export function ja3(h: ClientHello): string {
-  return createHash('md5').update(ja3String(h)).digest('hex');
+  return digestHex('md5', ja3String(h));
+}
+
+/** crypto.hash (Node 20.12+) skips the Hash object; older Node falls back to createHash. */
+function digestHex(algorithm: 'md5' | 'sha256', text: string): string {
+  return typeof oneShotHash === 'function' ? oneShotHash(algorithm, text, 'hex') : createHash(algorithm).update(text).digest('hex');
 }
 
 export function ja3s(h: ServerHello): string {
   const text = `${h.version},${h.cipher},${h.extensions.join('-')}`;
-  return createHash('md5').update(text).digest('hex');
+  return digestHex('md5', text);
 }
 
 const JA4_VERSIONS: ReadonlyMap<number, string> = new Map([
@@ -232,8 +237,15 @@ const JA4_VERSIONS: ReadonlyMap<number, string> = new Map([
   [0xfefc, 'd3'],
 ]);
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function hex4(v: number): string {
-  return v.toString(16).padStart(4, '0');
+  return HEX2[(v >> 8) & 0xff]! + HEX2[v & 0xff]!;
+}
+
+/** Four-digit hex values in ascending order: sorting the numbers sorts their fixed-width text. */
+function sortedHex(values: readonly number[]): string {
+  return Int32Array.from(values).sort().reduce((text, v, i) => (i === 0 ? hex4(v) : `${text},${hex4(v)}`), '');
 }
 
 function twoDigits(n: number): string {
@@ -255,7 +267,7 @@ function ja4Alpn(raw: Buffer | undefined): string {
 }
 
 function truncatedSha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return digestHex('sha256', text).slice(0, 12);
 }
 
 /** The JA4 raw parts (JA4_r): header, sorted ciphers, sorted extensions_signature algorithms. */
@@ -271,12 +283,8 @@ export function ja4Raw(h: ClientHello, transport: 't' | 'q' | 'd' = 't'): { a: s
     twoDigits(ciphers.length) +
     twoDigits(extensions.length) +
     ja4Alpn(h.alpnFirstRaw);
-  const sortedCiphers = ciphers.map(hex4).sort().join(',');
-  const sortedExtensions = extensions
-    .filter((e) => e !== EXT_SNI && e !== EXT_ALPN)
-    .map(hex4)
-    .sort()
-    .join(',');
+  const sortedCiphers = sortedHex(ciphers);
+  const sortedExtensions = sortedHex(extensions.filter((e) => e !== EXT_SNI && e !== EXT_ALPN));
   const sigAlgs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
   return { a, ciphers: sortedCiphers, extensions: sigAlgs ? `${sortedExtensions}_${sigAlgs}` : sortedExtensions };
 }
