@@ -8,7 +8,6 @@ import { DecodedPacket, IPPROTO_UDP } from './decode/types.js';
 import type { MessageObserver } from './detect/dialect.js';
 import { DetectionEngine, type EngineOptions } from './detect/engine.js';
 import type { EvidenceSink } from './detect/types.js';
-import { flowHash32, shardOfHash } from './flow/flow-hash.js';
 import { FlowTable, type FlowTableOptions } from './flow/flow-table.js';
 import { MinerDigests, type MinerDigest } from './miner-digests.js';
 import type { SignatureSource } from './signatures/reloadable.js';
@@ -22,10 +21,6 @@ export interface SensorOptions {
   /** Pool lists, fingerprints and protocol rules: a fixed set, or a ReloadableSignatures the
    *  caller reloads (new flows pick up the new set). Default: the shipped signatures/. */
   signatures?: SignatureSource | SignatureSet;
-  /** Parallel replay: this sensor handles only the flows of shard `index` of `count`
-   *  (by the symmetric flow hash, so both directions meet) and the flows every shard must
-   *  see (isSharedFlow); it still decodes every packet. */
-  shard?: { index: number; count: number };
 }
 
 export type { MinerDigest } from './miner-digests.js';
@@ -33,9 +28,10 @@ export type { MinerDigest } from './miner-digests.js';
 const DNS_PORT = 53;
 
 /**
- * Flows that every shard of a parallel replay processes: DNS over UDP, because detection
- * learns pool addresses from the answers and applies them to later flows of any shard. The
- * shards then emit the same DNS evidence; the parallel replay keeps one copy.
+ * Flows that every shard of a parallel replay processes (parallel/dispatcher.ts): DNS over
+ * UDP, because detection learns pool addresses from the answers and applies them to later
+ * flows of any shard. The shards then emit the same DNS evidence; the parallel replay keeps
+ * one copy.
  */
 export function isSharedFlow(pkt: DecodedPacket): boolean {
   return pkt.protocol === IPPROTO_UDP && (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT);
@@ -47,21 +43,11 @@ export class Sensor {
   readonly flows: FlowTable;
   packets = 0;
   bytes = 0;
-  /** Shared flows (isSharedFlow) of other shards that this shard's table created too. */
-  sharedFlowsCreated = 0;
   /** Miner IPs seen by this sensor, for summaries. */
   readonly digests = new MinerDigests();
   private readonly decoded = new DecodedPacket();
-  private readonly shardIndex: number;
-  private readonly shardCount: number;
 
   constructor(sink: EvidenceSink, opts: SensorOptions = {}) {
-    this.shardIndex = opts.shard?.index ?? 0;
-    this.shardCount = opts.shard?.count ?? 1;
-    const { shardIndex, shardCount } = this;
-    if (!Number.isInteger(shardCount) || shardCount < 1 || !Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= shardCount) {
-      throw new RangeError(`Sensor: no shard ${shardIndex} of ${shardCount}`);
-    }
     this.engine = new DetectionEngine((e) => {
       this.digests.add(e);
       sink(e);
@@ -86,16 +72,7 @@ export class Sensor {
     this.packets++;
     this.bytes += pkt.length;
     const decoded = this.decoded;
-    if (!this.decoder.decodePacket(pkt, decoded)) return;
-    if (this.shardCount === 1 || shardOfHash(flowHash32(decoded), this.shardCount) === this.shardIndex) {
-      this.flows.processPacket(decoded);
-    } else if (isSharedFlow(decoded)) {
-      const before = this.flows.stats.created;
-      this.flows.processPacket(decoded);
-      this.sharedFlowsCreated += this.flows.stats.created - before;
-    } else {
-      this.flows.passOver(decoded);
-    }
+    if (this.decoder.decodePacket(pkt, decoded)) this.flows.processPacket(decoded);
   };
 
   /** Miner IPs seen by this sensor (up to the digest cap), for summaries. */

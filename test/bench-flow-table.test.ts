@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodedPacket, TCP_SYN } from '../src/decode/types.js';
 import { FlowTable } from '../src/flow/flow-table.js';
 import { flowHash32, shardOfHash, symmetricFlowHash } from '../src/flow/flow-hash.js';
+import { SweepClock } from '../src/flow/sweep-clock.js';
 import { DATAGRAM_DELIVER, DATAGRAM_LET_GO, DATAGRAM_SKIP, type Direction, type Flow, type StreamHandler } from '../src/flow/types.js';
 import { CLIENT, POOL, RecordingHandler, TcpConversation, tcpPacket, udpPacket } from './support/flow-packets.js';
 
@@ -193,7 +194,7 @@ describe('shards', () => {
     expect(lowBitByShard.map((s) => s.size)).toEqual([2, 2]);
   });
 
-  it('passOver runs the same idle sweeps as one table over all flows', () => {
+  it('shards with external sweeps, driven by one clock over all packets, end flows where one table does', () => {
     let now = 0;
     /** Notes the capture time of the packet during which each flow ended. */
     class EndClock extends RecordingHandler {
@@ -206,17 +207,19 @@ describe('shards', () => {
     const udp = (n: number) => udpPacket(client(n), { ip: '203.0.113.1', port: 9000 }, 'x');
     const whole = new EndClock();
     const wholeTable = new FlowTable(whole, { udpIdleMicros: 2 * SECOND });
-    const run = (passOver: boolean): string[] => {
+    const run = (external: boolean): string[] => {
       const parts = [new EndClock(), new EndClock()];
-      const tables = parts.map((h) => new FlowTable(h, { udpIdleMicros: 2 * SECOND }));
+      const tables = parts.map((h) => new FlowTable(h, { udpIdleMicros: 2 * SECOND, externalSweeps: external }));
+      const clock = new SweepClock();
       // Twenty flows talk for ten seconds, then twenty others: the first ones go idle.
       for (let n = 0; n < 400; n++) {
         const pkt = udp(n < 200 ? n % 20 : 20 + (n % 20));
         now = T0 + n * 70_000 + (n % 7) * 9_000;
-        if (passOver) wholeTable.process(pkt, now);
-        const shard = shardOfHash(flowHash32(pkt), 2);
-        tables[shard]!.process(pkt, now);
-        if (passOver) tables[1 - shard]!.passOver(pkt);
+        if (external) {
+          wholeTable.process(pkt, now);
+          if (clock.take(now)) for (const t of tables) t.sweep(now);
+        }
+        tables[shardOfHash(flowHash32(pkt), 2)]!.process(pkt, now);
       }
       return [...parts[0]!.endedAt, ...parts[1]!.endedAt].sort();
     };
@@ -224,7 +227,7 @@ describe('shards', () => {
     expect(whole.ends).toHaveLength(20);
     expect(whole.ends.every((e) => e.reason === 'idle')).toBe(true);
     expect(sharded).toEqual([...whole.endedAt].sort());
-    // Without passOver each shard sweeps on its own packets only, at other moments.
+    // Sweeping on its own packets only, each shard ends flows at other moments.
     expect(run(false)).not.toEqual(sharded);
   });
 });

@@ -5,9 +5,10 @@
  * on the shared third-party captures.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkDetections, sameResults } from '../scripts/bench/check.js';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
@@ -20,7 +21,7 @@ const BUNDLED = ['mining-mix.pcapng', 'encapsulations.pcapng', 'awkward-tcp.pcap
 interface Replayed {
   code: number;
   stderr: string;
-  summary: { packets: number; flows: number; evidence: number; workers: number; miners: { ip: string }[] };
+  summary: { packets: number; flows: number; evidence: number; workers: number; miners: { ip: string }[]; detect: Record<string, number> };
 }
 
 function replay(db: string, workers: number, files: string[], input?: Buffer): Replayed {
@@ -48,6 +49,8 @@ function compare(files: string[], workers: number): { one: Replayed; many: Repla
   expect(same.hits).toBeGreaterThan(0);
   expect(same.same).toBe(true);
   for (const key of ['packets', 'flows', 'evidence'] as const) expect(many.summary[key]).toBe(one.summary[key]);
+  // DNS every shard reads counts once, as in one worker.
+  expect(many.summary.detect).toEqual(one.summary.detect);
   expect(many.summary.miners.map((m) => m.ip).sort()).toEqual(one.summary.miners.map((m) => m.ip).sort());
   return { one, many, dbOne, dbMany };
 }
@@ -80,13 +83,25 @@ describe('replay --workers', () => {
     compare(files, 2);
   });
 
-  it('replays standard input with one worker, and says so', () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'minewatch-parallel-')), 'stdin.db');
-    const r = replay(db, 2, ['-'], spawnSync('cat', [BUNDLED[0]!]).stdout);
-    expect(r.code).toBe(0);
-    expect(r.summary.workers).toBe(1);
-    expect(r.summary.miners).toHaveLength(bundledCaptures().find((c) => c.file === 'mining-mix.pcapng')!.miners.length);
-    expect(r.stderr).toContain('standard input is replayed by one worker');
+  it('replays standard input and gzip files in workers too (their payload is copied into the rings)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+    const gz = join(dir, 'mix.pcapng.gz');
+    const bytes = readFileSync(BUNDLED[0]!);
+    writeFileSync(gz, gzipSync(bytes));
+    const runs = {
+      stdin1: replay(join(dir, 'stdin1.db'), 1, ['-'], bytes),
+      stdin2: replay(join(dir, 'stdin2.db'), 2, ['-'], bytes),
+      gzip1: replay(join(dir, 'gzip1.db'), 1, [gz]),
+      gzip3: replay(join(dir, 'gzip3.db'), 3, [gz]),
+    };
+    for (const r of Object.values(runs)) expect(r.code).toBe(0);
+    expect(runs.stdin2.summary.workers).toBe(2);
+    expect(runs.gzip3.summary.workers).toBe(3);
+    for (const [one, many] of [['stdin1', 'stdin2'], ['gzip1', 'gzip3']] as const) {
+      expect(runs[many].summary.packets).toBe(runs[one].summary.packets);
+      expect(sameResults(join(dir, `${one}.db`), join(dir, `${many}.db`)).same).toBe(true);
+    }
+    expect(runs.stdin2.summary.miners).toHaveLength(bundledCaptures().find((c) => c.file === 'mining-mix.pcapng')!.miners.length);
   });
 
   it('rejects a worker count that is not a positive integer', () => {

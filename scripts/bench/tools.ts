@@ -94,13 +94,13 @@ export function ndpiVersion(path: string): string {
   return m ? `ndpiReader ${m[1]}` : 'ndpiReader';
 }
 
-/** How to start minewatch: the built CLI (rebuilt when src/ is newer) or src/ through tsx. */
+/** How to start minewatch: the built, bundled CLI (rebuilt when src/ is newer) or src/ through tsx. */
 export function minewatchCommand(fromSource: boolean, log: (line: string) => void): string[] {
   if (fromSource) return [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts')];
-  const built = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+  const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.js');
   if (!existsSync(built) || newestMtime(join(PROJECT_ROOT, 'src')) > statSync(built).mtimeMs) {
-    log('building dist/ (npx tsc -p tsconfig.build.json) ...');
-    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    log('building dist/ (npm run build) ...');
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('the build failed; fix it or run the benchmark with --from-source');
   }
   return [process.execPath, join(PROJECT_ROOT, 'bin', 'minewatch.js')];

@@ -104,6 +104,20 @@ export interface ReadProgress {
   bytesRead: number;
 }
 
+/** Hands readCaptureFile the buffer each chunk of a plain file is read into (a parallel
+ *  replay reads into shared memory its workers see). Buffers must be READ_CHUNK_BYTES long. */
+export interface ChunkSource {
+  next(): Buffer;
+}
+
+export interface ReadFileOptions {
+  maxRecordBytes?: number;
+  progress?: ReadProgress;
+  chunks?: ChunkSource;
+}
+
+export { READ_CHUNK_BYTES };
+
 /**
  * readCapture for a path ('-' is standard input). A regular uncompressed file is read with
  * synchronous reads into one reused 1 MiB buffer: no stream, no promise and no new Buffer per
@@ -114,7 +128,7 @@ export interface ReadProgress {
 export async function readCaptureFile(
   path: string,
   onPacket: PacketHandler,
-  opts: { maxRecordBytes?: number; progress?: ReadProgress } = {},
+  opts: ReadFileOptions = {},
 ): Promise<ReaderStats> {
   if (path !== '-') {
     const stats = await readPlainFile(path, onPacket, opts);
@@ -130,7 +144,7 @@ export async function readCaptureFile(
 async function readPlainFile(
   path: string,
   onPacket: PacketHandler,
-  opts: { maxRecordBytes?: number; progress?: ReadProgress },
+  opts: ReadFileOptions,
 ): Promise<ReaderStats | null> {
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
@@ -144,7 +158,8 @@ async function readPlainFile(
   }
   try {
     if (!fstatSync(fd).isFile()) return null;
-    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const own = opts.chunks ? null : Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let chunk = own ?? opts.chunks!.next();
     let got = readChunk(fd, chunk, path);
     if (got === 0) throw new CaptureError(`${path}: empty input`);
     if (got >= 2 && chunk[0] === GZIP_ID1 && chunk[1] === GZIP_ID2) return null;
@@ -157,6 +172,7 @@ async function readPlainFile(
       // The walker copies a cut record into its carry, so the chunk can be refilled at once.
       walker.push(got === chunk.length ? chunk : chunk.subarray(0, got));
       if (chunks % CHUNKS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      chunk = own ?? opts.chunks!.next();
       got = readChunk(fd, chunk, path);
     }
     walker.end();

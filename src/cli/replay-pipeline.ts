@@ -21,15 +21,15 @@ export interface ReplayPipelineOptions {
   /** Flow table capacity of this sensor (each worker of a parallel replay has its own). */
   maxFlows?: number;
   signatures: SignatureSet;
-  shard?: { index: number; count: number };
+  /** Parallel replay: a shard worker's table sweeps where the reader says (FlowTable externalSweeps). */
+  externalSweeps?: boolean;
 }
 
 export function createReplaySensor(sinks: ReplaySinks, o: ReplayPipelineOptions): Sensor {
   // Sessions (shares, difficulty, estimates) are accounted per mining flow beside the hits.
   const tracker = new SessionTracker(sinks.session);
   return new Sensor(tracker.evidenceSink(sinks.evidence), {
-    ...(o.maxFlows ? { flow: { maxFlows: o.maxFlows } } : {}),
-    ...(o.shard ? { shard: o.shard } : {}),
+    flow: { ...(o.maxFlows ? { maxFlows: o.maxFlows } : {}), externalSweeps: o.externalSweeps ?? false },
     observers: [tracker],
     signatures: o.signatures,
   });

@@ -55,15 +55,10 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     process.stderr.write(`minewatch: --max-flows must be a positive integer\n`);
     return 2;
   }
-  let workers = opts.workers === undefined ? 1 : Number(opts.workers);
+  const workers = opts.workers === undefined ? 1 : Number(opts.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
     process.stderr.write(`minewatch: --workers must be an integer from 1 to ${MAX_WORKERS}\n`);
     return 2;
-  }
-  if (workers > 1 && files.includes('-')) {
-    // Every worker reads the inputs itself, and standard input can be read only once.
-    log.warn('standard input is replayed by one worker');
-    workers = 1;
   }
   const signatureDir = opts.signatures ?? shippedSignatureDir();
   // Workers start now: they load modules and signatures while this thread does the same.
@@ -112,7 +107,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
     for (const w of result.stats?.warnings ?? []) log.warn({ file: result.file }, w);
   };
   const progress = !opts.quiet && process.stderr.isTTY === true;
-  const replay = sharded ? replayInWorkers(sharded, files, progress, sinks, onInput) : replayInProcess(files, { maxFlows, signatures, progress }, sinks, onInput);
+  const replay = sharded ? replayInWorkers(sharded, files, signatures, progress, sinks, onInput) : replayInProcess(files, { maxFlows, signatures, progress }, sinks, onInput);
   const stopSignals = interruptHandler(() => {
     // Keep what was found: flush before leaving on Ctrl-C / TERM.
     void Promise.resolve(replay.stop()).then(() => {
@@ -213,6 +208,7 @@ function replayInProcess(
 function replayInWorkers(
   sharded: ShardedReplay,
   files: string[],
+  signatures: SignatureSet,
   progress: boolean,
   sinks: ReplaySinks,
   onInput: (result: InputResult) => void,
@@ -220,14 +216,14 @@ function replayInWorkers(
   let stopProgress = (): void => {};
   let progressFile = -1;
   const onProgress = (index: number, read: ReadProgress): void => {
-    if (!progress || index === progressFile) return;
+    if (!progress || index === progressFile || files[index] === '-') return;
     stopProgress();
     progressFile = index;
     stopProgress = showProgress(files[index]!, read);
   };
   const run = async (): Promise<ReplayTotals> => {
     try {
-      const totals = await sharded.run(sinks, onProgress);
+      const totals = await sharded.run(sinks, signatures, onProgress);
       totals.inputs.forEach(onInput);
       return totals;
     } finally {

@@ -51,6 +51,11 @@ import { Verdict } from './verdict.js';
 export { HTTP_DETECTORS, JSON_DETECTORS } from './detectors.js';
 export { DEFAULT_ENGINE_OPTIONS, type DetectStats, type EngineOptions } from './engine-context.js';
 
+/** The signatures ask for DNS evidence or learning (DNS datagrams are read at all). */
+export function dnsWanted(set: SignatureSet): boolean {
+  return set.pools.hasNames && (set.protocols.rule('dns.query') !== undefined || set.protocols.rule('dns.learn') !== undefined);
+}
+
 export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   readonly stats: DetectStats = newDetectStats();
   /** Acceptance, settling and emission of findings; holds the confirmed flows still unsettled. */
@@ -151,15 +156,11 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number {
     if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
     const set = this.signatures.current;
-    if (!this.dnsWanted(set)) return DATAGRAM_LET_GO;
+    if (!dnsWanted(set)) return DATAGRAM_LET_GO;
     const seen = this.dnsScreen.screen(buf, offset, offset + length, listedNameHashes(set.pools));
     if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
     if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
     return DATAGRAM_SKIP;
-  }
-
-  private dnsWanted(set: SignatureSet): boolean {
-    return set.pools.hasNames && (set.protocols.rule('dns.query') !== undefined || set.protocols.rule('dns.learn') !== undefined);
   }
 
   /** A DNS datagram that passed screenDatagram: parsed in full, evidence and learning. */
@@ -167,7 +168,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     let st = flow.app as DnsFlowState | undefined;
     if (st === undefined) {
       const set = this.signatures.current;
-      if ((flow.port[0] !== DNS_PORT && flow.port[1] !== DNS_PORT) || !this.dnsWanted(set)) {
+      if ((flow.port[0] !== DNS_PORT && flow.port[1] !== DNS_PORT) || !dnsWanted(set)) {
         flow.inspect = false;
         return;
       }

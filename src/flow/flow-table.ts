@@ -1,5 +1,6 @@
 import { type DecodedPacket, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
 import { flowHash32 } from './flow-hash.js';
+import { SWEEP_INTERVAL_MICROS, SweepClock } from './sweep-clock.js';
 import {
   FlowSlots,
   LIST_CLOSED,
@@ -31,6 +32,12 @@ export interface FlowTableOptions {
    */
   reportUnseenFlows: boolean | 'tcp';
   /**
+   * The caller runs the idle sweeps (sweep()) instead of processPacket: a shard of a
+   * parallel replay sweeps where the reader, which sees every packet, says one table over
+   * all flows would.
+   */
+  externalSweeps: boolean;
+  /**
    * Forget the Flow object of a flow the handler has let go of (inspect off and no app
    * state) and keep only its counts in the table, so a flow nobody inspects costs about 140
    * bytes however long it lives; a later callback (its end) gets a new Flow with the same
@@ -48,10 +55,9 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
   maxBufferedBytesTotal: 64 * 1024 * 1024,
   reportUnseenFlows: true,
   forgetLetGoFlows: false,
+  externalSweeps: false,
 };
 
-/** process() sweeps idle flows at most this often (capture time), keeping per-packet cost O(1). */
-const SWEEP_INTERVAL_MICROS = 1_000_000;
 
 export function newFlowStats(): FlowStats {
   return {
@@ -81,7 +87,7 @@ export class FlowTable {
   private readonly tcp: TcpReassembler;
   /** Idle timeout of each recency list (index = LIST_*). */
   private readonly timeouts: readonly number[];
-  private lastSweepMicros = -Infinity;
+  private readonly sweepClock = new SweepClock();
 
   constructor(
     private readonly handler: StreamHandler,
@@ -116,7 +122,7 @@ export class FlowTable {
     const protocol = pkt.protocol;
     if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return;
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
-    if (this.sweepDue(tsMicros)) this.expire(pkt.tsMicros);
+    if (!this.options.externalSweeps && this.sweepClock.due(tsMicros)) this.expire(pkt.tsMicros);
 
     const hash = flowHash32(pkt);
     let found = this.slots.find(pkt, hash);
@@ -193,28 +199,15 @@ export class FlowTable {
     }
   }
 
-  /**
-   * A packet that another shard's table handles (parallel replay): only the clock moves, so
-   * idle sweeps run at the same packets as in one table over all flows, and flows end at
-   * the same moments either way.
-   */
-  passOver(pkt: DecodedPacket): void {
-    if (this.sweepDue(pkt.tsMicros)) this.expire(pkt.tsMicros);
-  }
-
-  /**
-   * A sweep is due once capture time moved a second past the last one, or went back by more
-   * than that: after one corrupt far-future timestamp the clock must be able to return, or
-   * idle flows would never be swept again.
-   */
-  private sweepDue(tsMicros: number): boolean {
-    const delta = tsMicros - this.lastSweepMicros;
-    return delta >= SWEEP_INTERVAL_MICROS || delta <= -SWEEP_INTERVAL_MICROS;
+  /** The idle sweep at capture time `tsMicros` (with externalSweeps: where the caller says). */
+  sweep(tsMicros: number): void {
+    this.slots.clockSecond = Math.floor(tsMicros * 1e-6);
+    this.expire(tsMicros);
   }
 
   /** Ends flows idle past their timeout and forgets tombstones past their linger time. */
   expire(nowMicros: number): void {
-    this.lastSweepMicros = nowMicros;
+    this.sweepClock.lastSweepMicros = nowMicros;
     for (let list = 0; list < this.timeouts.length; list++) {
       const timeout = this.timeouts[list]!;
       for (;;) {

@@ -1,19 +1,26 @@
 /**
- * Parallel replay: N worker threads, one per shard of the flows, each reading all inputs;
- * the calling thread merges their hits and sessions in capture order (OrderedMerge) and is
- * the only one that writes SQLite. Flows are sharded by the symmetric flow hash, so both
- * directions of a connection meet in one worker, and idle sweeps run at the same packets
- * in every worker: the stored result is the one a single worker stores.
+ * Parallel replay: the calling thread reads and decodes every packet once and hands each
+ * to the worker thread of its flow's shard through a shared-memory ring (dispatcher.ts,
+ * packet-ring.ts); the workers run flow tables and detection. The calling thread merges
+ * their hits and sessions in capture order (OrderedMerge) and is the only one that writes
+ * SQLite. Flows are sharded by the symmetric flow hash, so both directions of a connection
+ * meet in one worker, and idle sweeps run at the same packets in every worker: the stored
+ * result is the one a single worker stores.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ReadProgress } from '../capture/reader.js';
+import { readCaptureFile, type ReadProgress } from '../capture/reader.js';
+import type { InputResult } from '../cli/summary.js';
 import type { ReplaySinks, ReplayTotals } from '../cli/replay-pipeline.js';
 import type { DetectStats } from '../detect/engine.js';
 import { MinerDigests } from '../miner-digests.js';
-import type { ReplayRecord, StopMessage, WorkerMessage, WorkerStart, WorkerTotals } from './messages.js';
+import type { SignatureSet } from '../signatures/signature-set.js';
+import { PacketDispatcher } from './dispatcher.js';
+import type { ReplayRecord, WorkerMessage, WorkerStart, WorkerTotals } from './messages.js';
 import { OrderedMerge } from './ordered-merge.js';
+import { createRingMemory, PacketRingWriter } from './packet-ring.js';
+import { SharedChunks } from './shared-chunks.js';
 
 export interface ShardedReplayOptions {
   workers: number;
@@ -26,10 +33,19 @@ export interface ShardedReplayOptions {
   signatureDir: string;
 }
 
-/** Called as the first worker moves through the inputs (for a progress bar). */
+/** Bytes of each worker's ring: room for some 40,000 records pointing into the chunks (or
+ *  fewer with their payload inside), so that a shard busy with a burst of its flows does
+ *  not hold up the reader at once. */
+const RING_BYTES = 4 * 1024 * 1024;
+/** Read chunks (1 MiB each) the reader may be ahead of the slowest worker. */
+const SHARED_CHUNKS = 24;
+
+/** Thrown from the packet handler to leave the reader on Ctrl-C. */
+class Stopped extends Error {}
+
+/** Called as the reader moves through the inputs (for a progress bar). */
 export type ProgressListener = (file: number, progress: ReadProgress) => void;
 
-const SHARED_FLOW_STATS: readonly (keyof DetectStats)[] = ['dnsMessages', 'dnsLearned'];
 
 /**
  * Starts a shard worker: the built shard-worker.js, or, when running from source under
@@ -48,6 +64,8 @@ export class ShardedReplay {
   readonly digests = new MinerDigests();
   private readonly merge: OrderedMerge<ReplayRecord>;
   private readonly workers: Worker[] = [];
+  private readonly dispatcher: PacketDispatcher;
+  private readonly chunks: SharedChunks;
   /** Records released at ordinal copiesAt, by the worker that sent them (firstCopy). */
   private readonly copies = new Map<string, number>();
   private copiesAt = -1;
@@ -59,7 +77,6 @@ export class ShardedReplay {
   private sinks: ReplaySinks | null = null;
   /** Records merged before run() gave the sinks. */
   private readonly held: ReplayRecord[] = [];
-  private onProgress: ProgressListener | undefined;
 
   /** Starts the workers at once: they load while the caller prepares the store. */
   constructor(
@@ -70,23 +87,57 @@ export class ShardedReplay {
       if (this.firstCopy(r, source, ordinal)) this.deliver(r);
       else if (r.kind === 'evidence') this.evidenceCopies++;
     });
-    this.finished = this.startWorkers();
+    const rings = Array.from({ length: opts.workers }, () => createRingMemory(RING_BYTES));
+    const writers = rings.map((memory) => new PacketRingWriter(memory));
+    this.chunks = new SharedChunks(SHARED_CHUNKS, writers);
+    this.dispatcher = new PacketDispatcher(writers, this.chunks);
+    this.finished = this.startWorkers(rings);
     // A worker that fails before run() must not count as an unhandled rejection.
     this.finished.catch(() => {});
   }
 
-  /** Gives the sinks and runs the workers to the end; the totals are those a single sensor
-   *  would give. */
-  async run(sinks: ReplaySinks, onProgress?: ProgressListener): Promise<ReplayTotals> {
+  /** Gives the sinks, reads the inputs into the workers and waits for them to finish; the
+   *  totals are those a single sensor would give. */
+  async run(sinks: ReplaySinks, signatures: SignatureSet, onProgress?: ProgressListener): Promise<ReplayTotals> {
     this.sinks = sinks;
-    this.onProgress = onProgress;
+    this.dispatcher.useSignatures(signatures);
     for (const r of this.held.splice(0)) this.deliver(r);
+    const inputs = await this.readInputs(onProgress);
     const results = await this.finished.finally(() => {
       if (!this.interrupted) this.stop();
     });
     if (this.interrupted) await new Promise<never>(() => {});
     this.merge.drain();
-    return this.combine(results);
+    return this.combine(inputs, results);
+  }
+
+  private async readInputs(onProgress: ProgressListener | undefined): Promise<InputResult[]> {
+    const d = this.dispatcher;
+    const handlePacket = d.handlePacket;
+    const onPacket: typeof handlePacket = (pkt) => {
+      if (this.interrupted) throw new Stopped();
+      handlePacket(pkt);
+    };
+    const inputs: InputResult[] = [];
+    try {
+      for (let index = 0; index < this.files.length && !this.interrupted; index++) {
+        const file = this.files[index]!;
+        const read: ReadProgress = { bytesRead: 0 };
+        onProgress?.(index, read);
+        d.startInput(index);
+        const before = d.packets;
+        try {
+          const stats = await readCaptureFile(file, onPacket, { progress: read, chunks: this.chunks });
+          inputs.push({ file, stats, packets: d.packets - before });
+        } catch (err) {
+          if (err instanceof Stopped) break;
+          inputs.push({ file, error: (err as Error).message, packets: d.packets - before });
+        }
+      }
+    } finally {
+      d.end();
+    }
+    return inputs;
   }
 
   private deliver(r: ReplayRecord): void {
@@ -100,28 +151,16 @@ export class ShardedReplay {
     }
   }
 
-  private startWorkers(): Promise<WorkerTotals[]> {
-    const count = this.opts.workers;
-    const progress: ReadProgress = { bytesRead: 0 };
+  private startWorkers(rings: SharedArrayBuffer[]): Promise<WorkerTotals[]> {
     return Promise.all(
-      Array.from({ length: count }, (_, index) => {
-        const start: WorkerStart = {
-          files: this.files,
-          index,
-          count,
-          maxFlows: this.opts.maxFlows,
-          signatureDir: this.opts.signatureDir,
-        };
+      rings.map((ring, index) => {
+        const start: WorkerStart = { files: this.files, maxFlows: this.opts.maxFlows, signatureDir: this.opts.signatureDir, ring, chunks: this.chunks.memory };
         const worker = startWorker(start);
         this.workers.push(worker);
         return new Promise<WorkerTotals>((resolve, reject) => {
           worker.on('message', (m: WorkerMessage) => {
             if (m.type === 'batch') {
               this.merge.push(index, m.records, m.through);
-              if (index === 0 && this.onProgress) {
-                progress.bytesRead = m.bytesRead;
-                this.onProgress(m.file, progress);
-              }
             } else {
               this.merge.push(index, m.records, Infinity);
               resolve(m.totals);
@@ -158,9 +197,8 @@ export class ShardedReplay {
    * the caller stores what was delivered and exits.
    */
   async interrupt(graceMs = 3000): Promise<void> {
+    // The reader stops at its next packet and tells the workers the input has ended.
     this.interrupted = true;
-    const stop: StopMessage = { type: 'stop' };
-    for (const w of this.workers) w.postMessage(stop);
     await Promise.race([this.finished, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]).catch(() => {});
     this.stop();
   }
@@ -171,25 +209,26 @@ export class ShardedReplay {
     this.merge.drain();
   }
 
-  private combine(results: WorkerTotals[]): ReplayTotals {
-    const first = results[0]!;
-    const detect = { ...first.detect };
+  private combine(inputs: InputResult[], results: WorkerTotals[]): ReplayTotals {
+    const detect = { ...results[0]!.detect };
     for (const r of results.slice(1)) {
-      for (const key of Object.keys(detect) as (keyof DetectStats)[]) {
-        // Every worker reads all DNS (shared flows): those figures are whole in each.
-        if (!SHARED_FLOW_STATS.includes(key)) detect[key] += r.detect[key];
-      }
+      for (const key of Object.keys(detect) as (keyof DetectStats)[]) detect[key] += r.detect[key];
+    }
+    // Datagrams every shard read (see dispatcher.ts) count once: in their flow's own shard.
+    for (const r of results) {
+      detect.dnsMessages -= r.sharedDetect.dnsMessages;
+      detect.dnsLearned -= r.sharedDetect.dnsLearned;
     }
     // Shared flows give intel evidence (DNS) in every worker; only the first copy is kept.
     detect.evidence -= this.evidenceCopies;
     detect.intelEvidence -= this.evidenceCopies;
     return {
-      inputs: first.inputs,
-      packets: first.packets,
-      bytes: first.bytes,
+      inputs,
+      packets: this.dispatcher.packets,
+      bytes: this.dispatcher.bytes,
       flowsCreated: results.reduce((n, r) => n + r.flows.created - r.sharedFlowsCreated, 0),
       flowsEvicted: results.reduce((n, r) => n + r.flows.evicted, 0),
-      decode: first.decode,
+      decode: this.dispatcher.decoder.stats,
       detect,
       digests: this.digests,
     };
