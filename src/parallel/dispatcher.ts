@@ -1,26 +1,33 @@
 /**
  * The reading side of a parallel replay: every packet is read and decoded once, here, and
- * written to the ring of the shard worker that owns its flow (the symmetric flow hash, so
- * both directions meet). DNS goes to every shard (Sensor.isSharedFlow). The idle sweep
- * clock runs here over all packets and tells every shard when to sweep, so each ends its
- * flows exactly where one table over all flows would; every record carries the packet's
- * ordinal, which orders the merged output.
+ * goes to the shard that owns its flow (the symmetric flow hash, so both directions meet):
+ * a share of the flows is processed on this thread itself (`local`), the rest are written
+ * to the rings of the worker threads. The idle sweep clock runs here over all packets and
+ * tells every shard when to sweep, so each ends its flows exactly where one table over all
+ * flows would; every record carries the packet's ordinal, which orders the merged output.
+ *
+ * DNS is screened here (dns-screen.ts): only datagrams that may name a listed pool go to
+ * every shard, since any shard may need the pool addresses their answers teach; the rest
+ * go to the shard of their flow alone, which counts them.
  */
 import type { CapturedPacket } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../decode/types.js';
-import { flowHash32, shardOfHash } from '../flow/flow-hash.js';
+import { flowHash32 } from '../flow/flow-hash.js';
 import { SweepClock } from '../flow/sweep-clock.js';
 import { DnsScreen, listedNameHashes, SCREEN_NO_POOL } from '../detect/dns-screen.js';
 import { dnsWanted } from '../detect/engine.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
 import { isSharedFlow } from '../sensor.js';
 import { RECORD_END, RECORD_SOURCE, RECORD_SWEEP, RECORD_TICK, type PacketRingWriter } from './packet-ring.js';
+import type { ShardProcessor } from './shard-processor.js';
 import type { SharedChunks } from './shared-chunks.js';
 
 /** Every this many packets each shard hears how far the input has got, so that a shard
  *  that owns none of them still lets the merge release the others' output. */
 const TICK_EVERY_PACKETS = 4096;
+/** shardOf's answer for the flows processed on the reading thread. */
+export const LOCAL = -1;
 
 export class PacketDispatcher {
   readonly decoder = new Decoder();
@@ -37,6 +44,11 @@ export class PacketDispatcher {
     private readonly rings: readonly PacketRingWriter[],
     /** Where the reader reads plain files into; payload found there is not copied. */
     private readonly chunks: SharedChunks,
+    /** The shard processed on this thread, and its share of the flows (0 to 1). */
+    private readonly local: ShardProcessor,
+    private readonly localShare: number,
+    /** Called every few thousand packets, to hand the local shard's output on. */
+    private readonly onProgress: () => void,
   ) {}
 
   /** The signature set the shards run (decides which DNS datagrams every shard needs). */
@@ -44,8 +56,9 @@ export class PacketDispatcher {
     this.dnsNames = dnsWanted(set) ? listedNameHashes(set.pools) : null;
   }
 
-  /** The packets that follow come from input number `file`. */
-  startInput(file: number): void {
+  /** The packets that follow come from input number `file`, named `name`. */
+  startInput(file: number, name: string): void {
+    this.local.setSource(name, this.packets);
     for (const ring of this.rings) ring.mark(RECORD_SOURCE, this.packets, file);
   }
 
@@ -59,16 +72,32 @@ export class PacketDispatcher {
     if ((d.protocol !== IPPROTO_TCP && d.protocol !== IPPROTO_UDP) || (d.ipVersion !== 4 && d.ipVersion !== 6)) return;
     const rings = this.rings;
     if (this.clock.take(d.tsMicros)) {
+      this.local.sweep(d.tsMicros, ordinal);
       for (let i = 0; i < rings.length; i++) rings[i]!.mark(RECORD_SWEEP, ordinal, d.tsMicros);
     }
-    const shard = shardOfHash(flowHash32(d), rings.length);
-    const at = d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1;
+    const shard = this.shardOf(flowHash32(d));
     if (isSharedFlow(d) && this.dnsNames !== null && this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL) {
+      const at = d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1;
+      this.local.packet(d, ordinal, shard !== LOCAL);
       for (let i = 0; i < rings.length; i++) this.send(i, ordinal, i !== shard, at);
+    } else if (shard === LOCAL) {
+      this.local.packet(d, ordinal, false);
     } else {
-      this.send(shard, ordinal, false, at);
+      this.send(shard, ordinal, false, d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1);
     }
   };
+
+  /**
+   * LOCAL, or the ring of a flow's shard, from its flow hash: the hash's place in [0, 1)
+   * against the local share, then the workers in equal parts. Its high bits decide, since
+   * the flow tables index their buckets with the low bits.
+   */
+  private shardOf(hash32: number): number {
+    const u = (hash32 >>> 0) / 0x1_0000_0000;
+    const share = this.localShare;
+    if (u < share) return LOCAL;
+    return Math.min(this.rings.length - 1, Math.floor(((u - share) / (1 - share)) * this.rings.length));
+  }
 
   private send(ring: number, ordinal: number, shared: boolean, at: number): void {
     this.rings[ring]!.packet(this.decoded, ordinal, shared, at);
@@ -76,12 +105,15 @@ export class PacketDispatcher {
   }
 
   private tick(ordinal: number): void {
+    this.local.tick(ordinal);
     for (const ring of this.rings) ring.mark(RECORD_TICK, ordinal, 0);
+    this.onProgress();
   }
 
   /** End of all inputs: the shards finish their flows (output ordinal: after every packet). */
   end(): void {
     for (const ring of this.rings) ring.mark(RECORD_END, this.packets + 1, 0);
+    this.local.finish(this.packets + 1);
   }
 
   /** Times the reader waited for a shard to make room (a busy shard holds the reader up). */

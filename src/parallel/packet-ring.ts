@@ -215,6 +215,8 @@ export class PacketRingReader {
   private processed = 0;
   private published = 0;
   private sinceRelease = 0;
+  /** Times the worker found the ring empty and waited for the reader. */
+  waits = 0;
   readonly view: RecordView = { kind: 0, ordinal: 0, value: 0, shared: false };
 
   constructor(memory: SharedArrayBuffer, chunks: SharedArrayBuffer) {
@@ -241,6 +243,7 @@ export class PacketRingReader {
           this.published = Atomics.load(control, WRITTEN);
           if (this.published !== this.read) break;
           Atomics.store(control, READER_WAITING, 1);
+          this.waits++;
           if (Atomics.load(control, WRITTEN) === this.published) Atomics.wait(control, WRITTEN, this.published, 1000);
           Atomics.store(control, READER_WAITING, 0);
         }

@@ -1,11 +1,11 @@
 /**
- * Parallel replay: the calling thread reads and decodes every packet once and hands each
- * to the worker thread of its flow's shard through a shared-memory ring (dispatcher.ts,
- * packet-ring.ts); the workers run flow tables and detection. The calling thread merges
- * their hits and sessions in capture order (OrderedMerge) and is the only one that writes
- * SQLite. Flows are sharded by the symmetric flow hash, so both directions of a connection
- * meet in one worker, and idle sweeps run at the same packets in every worker: the stored
- * result is the one a single worker stores.
+ * Parallel replay with N threads: the calling thread reads and decodes every packet once,
+ * processes a share of the flows itself and hands every other packet to the worker thread
+ * (N - 1 of them) of its flow's shard through a shared-memory ring (dispatcher.ts,
+ * packet-ring.ts). The calling thread merges all hits and sessions in capture order
+ * (OrderedMerge) and is the only one that writes SQLite. Flows are sharded by the symmetric
+ * flow hash, so both directions of a connection meet, and idle sweeps run at the same
+ * packets in every shard: the stored result is the one a single thread stores.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ import type { ReplayRecord, WorkerMessage, WorkerStart, WorkerTotals } from './m
 import { OrderedMerge } from './ordered-merge.js';
 import { createRingMemory, PacketRingWriter } from './packet-ring.js';
 import { SharedChunks } from './shared-chunks.js';
+import { ShardProcessor } from './shard-processor.js';
 
 export interface ShardedReplayOptions {
   workers: number;
@@ -37,6 +38,18 @@ export interface ShardedReplayOptions {
  *  fewer with their payload inside), so that a shard busy with a burst of its flows does
  *  not hold up the reader at once. */
 const RING_BYTES = 4 * 1024 * 1024;
+/**
+ * Reading, decoding and dispatching a packet cost about this fraction of what its flow
+ * table and detection cost (CPU profiles of the 400 MB and 4 GB bench inputs). The reading
+ * thread takes the share of the flows that evens the threads' work out:
+ * (1 + r) / N - r, none from three threads on.
+ */
+const READ_TO_FLOW_WORK = 0.75;
+
+export function localShare(threads: number): number {
+  return Math.max(0, (1 + READ_TO_FLOW_WORK) / threads - READ_TO_FLOW_WORK);
+}
+
 /** Read chunks (1 MiB each) the reader may be ahead of the slowest worker. */
 const SHARED_CHUNKS = 24;
 
@@ -64,8 +77,8 @@ export class ShardedReplay {
   readonly digests = new MinerDigests();
   private readonly merge: OrderedMerge<ReplayRecord>;
   private readonly workers: Worker[] = [];
-  private readonly dispatcher: PacketDispatcher;
   private readonly chunks: SharedChunks;
+  private readonly writers: PacketRingWriter[];
   /** Records released at ordinal copiesAt, by the worker that sent them (firstCopy). */
   private readonly copies = new Map<string, number>();
   private copiesAt = -1;
@@ -87,10 +100,9 @@ export class ShardedReplay {
       if (this.firstCopy(r, source, ordinal)) this.deliver(r);
       else if (r.kind === 'evidence') this.evidenceCopies++;
     });
-    const rings = Array.from({ length: opts.workers }, () => createRingMemory(RING_BYTES));
-    const writers = rings.map((memory) => new PacketRingWriter(memory));
-    this.chunks = new SharedChunks(SHARED_CHUNKS, writers);
-    this.dispatcher = new PacketDispatcher(writers, this.chunks);
+    const rings = Array.from({ length: opts.workers - 1 }, () => createRingMemory(RING_BYTES));
+    this.writers = rings.map((memory) => new PacketRingWriter(memory));
+    this.chunks = new SharedChunks(SHARED_CHUNKS, this.writers);
     this.finished = this.startWorkers(rings);
     // A worker that fails before run() must not count as an unhandled rejection.
     this.finished.catch(() => {});
@@ -100,19 +112,23 @@ export class ShardedReplay {
    *  totals are those a single sensor would give. */
   async run(sinks: ReplaySinks, signatures: SignatureSet, onProgress?: ProgressListener): Promise<ReplayTotals> {
     this.sinks = sinks;
-    this.dispatcher.useSignatures(signatures);
+    // The shard processed on this thread is merge source 0; the workers are 1..N-1.
+    const local = new ShardProcessor(signatures, this.opts.maxFlows);
+    const handOn = (): void => this.merge.push(0, local.take(), local.through);
+    const d = new PacketDispatcher(this.writers, this.chunks, local, localShare(this.opts.workers), handOn);
+    d.useSignatures(signatures);
     for (const r of this.held.splice(0)) this.deliver(r);
-    const inputs = await this.readInputs(onProgress);
+    const inputs = await this.readInputs(d, onProgress);
+    this.merge.push(0, local.take(), Infinity);
     const results = await this.finished.finally(() => {
       if (!this.interrupted) this.stop();
     });
     if (this.interrupted) await new Promise<never>(() => {});
     this.merge.drain();
-    return this.combine(inputs, results);
+    return this.combine(d, inputs, [local.totals(), ...results]);
   }
 
-  private async readInputs(onProgress: ProgressListener | undefined): Promise<InputResult[]> {
-    const d = this.dispatcher;
+  private async readInputs(d: PacketDispatcher, onProgress: ProgressListener | undefined): Promise<InputResult[]> {
     const handlePacket = d.handlePacket;
     const onPacket: typeof handlePacket = (pkt) => {
       if (this.interrupted) throw new Stopped();
@@ -124,7 +140,7 @@ export class ShardedReplay {
         const file = this.files[index]!;
         const read: ReadProgress = { bytesRead: 0 };
         onProgress?.(index, read);
-        d.startInput(index);
+        d.startInput(index, file);
         const before = d.packets;
         try {
           const stats = await readCaptureFile(file, onPacket, { progress: read, chunks: this.chunks });
@@ -153,7 +169,8 @@ export class ShardedReplay {
 
   private startWorkers(rings: SharedArrayBuffer[]): Promise<WorkerTotals[]> {
     return Promise.all(
-      rings.map((ring, index) => {
+      rings.map((ring, ringIndex) => {
+        const index = ringIndex + 1; // merge source; 0 is the reading thread's own shard
         const start: WorkerStart = { files: this.files, maxFlows: this.opts.maxFlows, signatureDir: this.opts.signatureDir, ring, chunks: this.chunks.memory };
         const worker = startWorker(start);
         this.workers.push(worker);
@@ -209,7 +226,7 @@ export class ShardedReplay {
     this.merge.drain();
   }
 
-  private combine(inputs: InputResult[], results: WorkerTotals[]): ReplayTotals {
+  private combine(d: PacketDispatcher, inputs: InputResult[], results: WorkerTotals[]): ReplayTotals {
     const detect = { ...results[0]!.detect };
     for (const r of results.slice(1)) {
       for (const key of Object.keys(detect) as (keyof DetectStats)[]) detect[key] += r.detect[key];
@@ -224,11 +241,11 @@ export class ShardedReplay {
     detect.intelEvidence -= this.evidenceCopies;
     return {
       inputs,
-      packets: this.dispatcher.packets,
-      bytes: this.dispatcher.bytes,
+      packets: d.packets,
+      bytes: d.bytes,
       flowsCreated: results.reduce((n, r) => n + r.flows.created - r.sharedFlowsCreated, 0),
       flowsEvicted: results.reduce((n, r) => n + r.flows.evicted, 0),
-      decode: this.dispatcher.decoder.stats,
+      decode: d.decoder.stats,
       detect,
       digests: this.digests,
     };
