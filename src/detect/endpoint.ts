@@ -29,7 +29,8 @@ function portAllows(e: PoolEntry, port: number): boolean {
 export function findPoolEndpoint(flow: Flow, set: SignatureSet, learned: LearnedEndpoints, nowMicros: number): PoolEndpointMatch | null {
   const listed = set.pools.hasAddresses;
   if (!listed && learned.size === 0) return null;
-  for (const side of [1, 0] as const) {
+  for (let s = 1; s >= 0; s--) {
+    const side = s as Direction;
     const ip = flow.addr[side];
     const port = flow.port[side];
     const entry = listed ? set.pools.matchAddress(ip, port) : null;

@@ -96,7 +96,10 @@ export class FlowInspection {
 /** Stops inspecting a flow that has shown nothing within its budget, or whose both directions are off. */
 export function maybeBypass(cx: EngineContext, flow: Flow, st: FlowInspection): void {
   if (st.confirmed || st.flights !== null) return; // the SV2 shape needs the first flights
-  const [a, b] = st.dirs;
+  // Indexed, not destructured: destructuring runs the array iterator until V8 optimises
+  // this function, and every flow's first packets pass here before it does.
+  const a = st.dirs[0];
+  const b = st.dirs[1];
   const bothOff = a.mode === Mode.Off && b.mode === Mode.Off;
   const overBudget =
     a.inspected + b.inspected > 2 * cx.opts.probeBytes || st.parsed > cx.opts.probeMessages;

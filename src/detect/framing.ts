@@ -94,7 +94,8 @@ const HTTP_TOKENS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'OPTIONS ', 'CONNECT ', '
 
 /** The stream at `start` begins an HTTP/1.x request or response. */
 export function startsHttp(buf: Buffer, start: number, end: number): boolean {
-  for (const t of HTTP_TOKENS) {
+  for (let k = 0; k < HTTP_TOKENS.length; k++) {
+    const t = HTTP_TOKENS[k]!;
     // A first segment shorter than the token counts when it is a prefix of it: the HTTP
     // head parser then decides once the head is complete.
     const n = Math.min(t.length, end - start);
