@@ -24,11 +24,12 @@ import { SharedChunks } from './shared-chunks.js';
 import { ShardProcessor } from './shard-processor.js';
 
 export interface ShardedReplayOptions {
+  /** Threads in all: this one and workers - 1 worker threads. */
   workers: number;
   /**
-   * Flow table capacity of each worker. Not divided among them: a worker holds its shard's
-   * flows plus the shared (DNS) flows of all, and a worker must never have to evict where
-   * one table over all flows would not, or the results would differ.
+   * Flow table capacity of each shard. Not divided among them: a shard holds its own flows
+   * plus the shared DNS flows of all, and must never have to evict where one table over all
+   * flows would not, or the results would differ.
    */
   maxFlows: number;
   signatureDir: string;
@@ -191,9 +192,9 @@ export class ShardedReplay {
   }
 
   /**
-   * Shared flows (DNS, see Sensor.isSharedFlow) run in every worker and give the same record
-   * at the same packet in each; only the first copy counts. Records of one worker are never
-   * dropped, and records of different flows are never equal (they name their endpoints).
+   * DNS datagrams that may name a pool go to every shard (dispatcher.ts) and give the same
+   * record at the same packet in each; only the first copy counts. Records of one shard are
+   * never dropped, and records of different flows are never equal (they name their endpoints).
    */
   private firstCopy(r: ReplayRecord, source: number, ordinal: number): boolean {
     if (this.opts.workers === 1) return true;
@@ -236,7 +237,7 @@ export class ShardedReplay {
       detect.dnsMessages -= r.sharedDetect.dnsMessages;
       detect.dnsLearned -= r.sharedDetect.dnsLearned;
     }
-    // Shared flows give intel evidence (DNS) in every worker; only the first copy is kept.
+    // Shared DNS gives intel evidence in every shard; only the first copy is kept.
     detect.evidence -= this.evidenceCopies;
     detect.intelEvidence -= this.evidenceCopies;
     return {
