@@ -79,6 +79,9 @@ export function formatSummary(s: ReplaySummary): string {
   if (d.fragmentsDropped) warnings.push(`${num(d.fragmentsDropped)} IP fragment(s) dropped (limits or timeout)`);
   if (s.flowsEvicted) warnings.push(`${num(s.flowsEvicted)} flow(s) evicted because the flow table was full`);
   if (s.detect.oversizeLines) warnings.push(`${num(s.detect.oversizeLines)} oversize line(s) skipped`);
+  if (s.detect.carryRefused) {
+    warnings.push(`${num(s.detect.carryRefused)} partial line(s) or head(s) dropped: the carries of all flows were full (a flood of unfinished lines?)`);
+  }
   if (warnings.length) {
     out.push('warnings:');
     for (const w of warnings) out.push(`  ${w}`);

@@ -4,6 +4,7 @@
  * argument. The engine builds one context when it is created; nothing here is allocated per
  * packet.
  */
+import type { CarryBudget } from './framing.js';
 import type { Verdict } from './verdict.js';
 import type { WebSocketCounters } from './websocket.js';
 
@@ -21,6 +22,8 @@ export interface EngineOptions {
   maxEvidencePerFlow: number;
   maxHttpHeadBytes: number;
   maxHttpBodyBytes: number;
+  /** Bytes all partial lines, heads, bodies and WebSocket messages may hold at once (CarryBudget). */
+  maxCarryBytesTotal: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -31,6 +34,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxEvidencePerFlow: 64,
   maxHttpHeadBytes: 16 * 1024,
   maxHttpBodyBytes: 256 * 1024,
+  maxCarryBytesTotal: 64 * 1024 * 1024,
 };
 
 export interface DetectStats extends WebSocketCounters {
@@ -52,6 +56,8 @@ export interface DetectStats extends WebSocketCounters {
   dnsMessages: number;
   /** Pool addresses learned from DNS answers (including re-learned ones). */
   dnsLearned: number;
+  /** Partial lines, heads or messages dropped because all flows' carries held maxCarryBytesTotal. */
+  carryRefused: number;
 }
 
 export function newDetectStats(): DetectStats {
@@ -69,6 +75,7 @@ export function newDetectStats(): DetectStats {
     tlsHellos: 0,
     dnsMessages: 0,
     dnsLearned: 0,
+    carryRefused: 0,
     wsTextMessages: 0,
     wsBinaryMessages: 0,
     wsCompressedMessages: 0,
@@ -84,6 +91,8 @@ export interface EngineContext {
   readonly stats: DetectStats;
   /** Where findings and intel go: acceptance, settling, emission, observers. */
   readonly verdict: Verdict;
+  /** What every carry of the engine may hold together. */
+  readonly carries: CarryBudget;
 }
 
 /** The cap on one buffered line, head or body: generous once a flow is known to mine. */

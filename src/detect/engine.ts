@@ -39,7 +39,8 @@ import { DnsScreen, listedNameHashes, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '
 import { findPoolEndpoint } from './endpoint.js';
 import { DEFAULT_ENGINE_OPTIONS, newDetectStats, type DetectStats, type EngineContext, type EngineOptions } from './engine-context.js';
 import { checkSustained, countFlight, payloadlessFlowEnd, startSv2Checks } from './flow-intel.js';
-import { FlowInspection, maybeBypass, Mode } from './flow-state.js';
+import { clearCarries, FlowInspection, maybeBypass, Mode } from './flow-state.js';
+import { CarryBudget } from './framing.js';
 import { feedHttp } from './frame-http.js';
 import { feedLines } from './frame-lines.js';
 import { probe } from './frame-probe.js';
@@ -79,8 +80,14 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
     this.signatures = signatures === undefined ? fixedSignatures(payloadOnlySignatures()) : signatures instanceof SignatureSet ? fixedSignatures(signatures) : signatures;
     this.verdict = new Verdict(sink, this.stats, options.maxEvidencePerFlow, observers);
-    this.cx = { opts: options, stats: this.stats, verdict: this.verdict };
+    this.cx = { opts: options, stats: this.stats, verdict: this.verdict, carries: new CarryBudget(options.maxCarryBytesTotal, this.stats) };
     this.dns = new DnsWatcher((flow, minerSide, f, ts, pool) => this.verdict.emitIntel(flow, null, minerSide, f, ts, pool));
+  }
+
+  /** Bytes the carries of all flows hold now (partial lines, heads, messages); at most
+   *  EngineOptions.maxCarryBytesTotal. */
+  get carryBytesHeld(): number {
+    return this.cx.carries.held;
   }
 
   /** Written into every Evidence.source; the sensor sets it per input. */
@@ -188,7 +195,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
    */
   private startFlow(flow: Flow, dir: Direction, buf: Buffer, offset: number, length: number, ts: number): FlowInspection {
     const set = this.signatures.current;
-    const st = new FlowInspection(set);
+    const st = new FlowInspection(set, this.cx.carries);
     flow.app = st;
     this.stats.flowsInspected++;
     st.pool = findPoolEndpoint(flow, set, this.dns.learned, ts);
@@ -216,6 +223,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       return;
     }
     const st = app as FlowInspection | undefined;
+    if (st) clearCarries(st);
     if (st?.confirmed) {
       this.verdict.flowEnd(flow, st, _reason);
     } else if (st?.watch) {

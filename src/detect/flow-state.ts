@@ -8,7 +8,7 @@ import type { SignatureSet } from '../signatures/signature-set.js';
 import type { Finding, FlowFacts, HttpHead, JsonMessage } from './dialect.js';
 import type { PoolEndpointMatch } from './endpoint.js';
 import type { EngineContext } from './engine-context.js';
-import { Carry } from './framing.js';
+import { Carry, type CarryBudget } from './framing.js';
 import type { FlightCounter } from './sv2.js';
 import type { TlsFacts } from './tls.js';
 import type { WebSocketReader } from './websocket.js';
@@ -31,12 +31,16 @@ export const enum HttpPhase {
 }
 
 export class DirectionState {
+  constructor(budget: CarryBudget | null) {
+    this.carry = new Carry(budget);
+  }
+
   mode = Mode.Probe;
   /** Skip bytes until the next newline (after a gap, an oversize line, or a mid-stream start). */
   skipLine = false;
   inspected = 0;
   nonJsonLines = 0;
-  readonly carry = new Carry();
+  readonly carry: Carry;
   httpPhase = HttpPhase.Head;
   httpHead: HttpHead | null = null;
   bodyRemaining = 0;
@@ -60,7 +64,10 @@ export class FlowInspection {
   constructor(
     /** The signature set in force when the flow started; the flow keeps it to its end. */
     readonly set: SignatureSet,
-  ) {}
+    budget: CarryBudget | null = null,
+  ) {
+    this.dirs = [new DirectionState(budget), new DirectionState(budget)];
+  }
 
   readonly facts: FlowFacts = {};
   /** The listed or DNS-learned pool endpoint the flow talks to, looked up once at its start. */
@@ -90,7 +97,23 @@ export class FlowInspection {
   /** Evidence keys already emitted; made on the first emission (most flows never emit). */
   emitted: Set<string> | null = null;
 
-  readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
+  readonly dirs: [DirectionState, DirectionState];
+}
+
+/** Gives back what a flow's carries hold (its partial lines, heads, messages). */
+export function clearCarries(st: FlowInspection): void {
+  for (let i = 0; i < 2; i++) {
+    const d = st.dirs[i]!;
+    d.carry.clear();
+    d.ws?.dropCarry();
+  }
+}
+
+/** Forgets a flow's inspection state: no more payload, and its carries given back. */
+export function dropInspection(flow: Flow, st: FlowInspection): void {
+  clearCarries(st);
+  flow.inspect = false;
+  flow.app = undefined;
 }
 
 /** Stops inspecting a flow that has shown nothing within its budget, or whose both directions are off. */
@@ -113,8 +136,7 @@ export function maybeBypass(cx: EngineContext, flow: Flow, st: FlowInspection): 
       st.pending = [];
       return;
     }
-    flow.inspect = false;
-    flow.app = undefined;
+    dropInspection(flow, st);
   }
 }
 
@@ -122,6 +144,5 @@ export function maybeBypass(cx: EngineContext, flow: Flow, st: FlowInspection): 
 export function release(flow: Flow, st: FlowInspection): void {
   st.watch = false;
   if (st.confirmed) return;
-  flow.inspect = false;
-  flow.app = undefined;
+  dropInspection(flow, st);
 }

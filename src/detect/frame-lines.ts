@@ -20,7 +20,7 @@ export function feedLines(cx: EngineContext, flow: Flow, st: FlowInspection, d: 
     if (nl < 0) {
       if (d.skipLine) return;
       if (!d.carry.append(buf, pos, end, lineCap(cx.opts, st.confirmed, cx.opts.maxLineBytes))) {
-        cx.stats.oversizeLines++;
+        if (!d.carry.refusedByBudget) cx.stats.oversizeLines++;
         d.skipLine = true;
       }
       return;
@@ -30,7 +30,7 @@ export function feedLines(cx: EngineContext, flow: Flow, st: FlowInspection, d: 
       d.carry.clear();
     } else if (d.carry.length > 0) {
       if (d.carry.append(buf, pos, nl, lineCap(cx.opts, st.confirmed, cx.opts.maxLineBytes))) processLine(cx, flow, st, d, dir, d.carry.buffer, 0, d.carry.length, ts);
-      else cx.stats.oversizeLines++;
+      else if (!d.carry.refusedByBudget) cx.stats.oversizeLines++;
       d.carry.clear();
     } else {
       processLine(cx, flow, st, d, dir, buf, pos, nl, ts);

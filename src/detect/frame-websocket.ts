@@ -14,7 +14,7 @@ import { WebSocketReader, WsEvent } from './websocket.js';
 /** The direction speaks RFC 6455 frames from now on. */
 export function startWebSocket(cx: EngineContext, d: DirectionState): void {
   d.mode = Mode.WebSocket;
-  d.ws = new WebSocketReader(cx.opts.maxLineBytes, cx.stats);
+  d.ws = new WebSocketReader(cx.opts.maxLineBytes, cx.stats, cx.carries);
 }
 
 /** WebSocket frames: each complete text message is read as JSON lines. */

@@ -57,20 +57,61 @@ export function hasGateKey(buf: Buffer, start: number, end: number): boolean {
   return false;
 }
 
-/** Growable, capped byte accumulator for a line or HTTP head split across segments. */
+/**
+ * What all the carries of one engine may hold at once. Each carry is capped on its own, but
+ * a flood of flows each sending the start of a line that never ends would otherwise pin
+ * cap × 2 × the flow table's size (8 KiB × 2 × 262,144 = 4 GB); past the budget a carry
+ * refuses to grow, its partial line is dropped and counted (DetectStats.carryRefused).
+ */
+export class CarryBudget {
+  /** Bytes of carry buffers allocated now. */
+  held = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly counters: { carryRefused: number },
+  ) {}
+
+  /** Takes `bytes` more, or counts a refusal and returns false. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.limit) {
+      this.counters.carryRefused++;
+      return false;
+    }
+    this.held += bytes;
+    return true;
+  }
+}
+
+/**
+ * Growable, capped byte accumulator for a line or HTTP head split across segments. With a
+ * budget its buffer is given back whenever it empties, so an engine's carries hold memory
+ * only for partial lines; the owner clears it when it drops the flow's state.
+ */
 export class Carry {
   private data: Buffer | null = null;
   length = 0;
+  /** The last refused append was refused by the budget, not by its cap. */
+  refusedByBudget = false;
 
-  /** Appends bytes; returns false (and keeps nothing) when `cap` would be exceeded. */
+  constructor(private readonly budget: CarryBudget | null = null) {}
+
+  /** Appends bytes; returns false (and keeps nothing) when `cap` or the budget would be exceeded. */
   append(buf: Buffer, start: number, end: number, cap: number): boolean {
     const n = end - start;
     if (this.length + n > cap) {
+      this.refusedByBudget = false;
       this.clear();
       return false;
     }
     if (!this.data || this.data.length < this.length + n) {
-      const grown = Buffer.allocUnsafe(Math.min(cap, Math.max(256, (this.length + n) * 2)));
+      const size = Math.min(cap, Math.max(256, (this.length + n) * 2));
+      if (this.budget && !this.budget.take(size - (this.data?.length ?? 0))) {
+        this.refusedByBudget = true;
+        this.clear();
+        return false;
+      }
+      const grown = Buffer.allocUnsafe(size);
       if (this.data) this.data.copy(grown, 0, 0, this.length);
       this.data = grown;
     }
@@ -85,8 +126,11 @@ export class Carry {
 
   clear(): void {
     this.length = 0;
-    // Release large buffers so an idle flow holds no memory.
-    if (this.data && this.data.length > 4096) this.data = null;
+    // Release large buffers so an idle flow holds no memory; budgeted ones always.
+    if (this.data && (this.budget !== null || this.data.length > 4096)) {
+      if (this.budget) this.budget.held -= this.data.length;
+      this.data = null;
+    }
   }
 }
 

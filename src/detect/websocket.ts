@@ -18,7 +18,7 @@
  * not a lax server insisted on masked client frames. Non-minimal length encodings are read
  * as they are (some clients send them and servers accept them).
  */
-import { Carry } from './framing.js';
+import { Carry, type CarryBudget } from './framing.js';
 import type { HttpHead } from './dialect.js';
 
 /** Does the comma-separated header value hold `token` (case-insensitive)? */
@@ -115,12 +115,20 @@ export class WebSocketReader {
   /** The current frame's payload is collected (text) rather than skipped. */
   private collect = false;
   private msg = MessageState.None;
-  private readonly carry = new Carry();
+  private readonly carry: Carry;
 
   constructor(
     private readonly maxMessageBytes: number,
     private readonly counters: WebSocketCounters,
-  ) {}
+    budget: CarryBudget | null = null,
+  ) {
+    this.carry = new Carry(budget);
+  }
+
+  /** Gives back the carry's bytes (the flow's state is being dropped). */
+  dropCarry(): void {
+    this.carry.clear();
+  }
 
   /** The direction ended (close frame or violation): read() consumes nothing more. */
   get done(): boolean {
