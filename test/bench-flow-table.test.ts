@@ -86,6 +86,24 @@ describe('screenDatagram', () => {
     expect(table.stats.ended).toBe(3);
   });
 
+  it('asks wantsUnseenFlowEnd at each unseen end, and builds no Flow when the answer is no', () => {
+    let wanted = false;
+    const handler = new (class extends ScreeningHandler {
+      wantsUnseenFlowEnd(): boolean {
+        return wanted;
+      }
+    })();
+    const table = new FlowTable(handler, { reportUnseenFlows: 'tcp', tcpIdleMicros: SECOND });
+    table.process(new TcpConversation(client(1), POOL).syn(), T0);
+    table.process(new TcpConversation(client(2), POOL).syn(), T0 + 10);
+    table.expire(T0 + 3 * SECOND); // both ended while unwanted
+    wanted = true;
+    table.process(new TcpConversation(client(3), POOL).syn(), T0 + 4 * SECOND);
+    table.flush();
+    expect(handler.ends.map((e) => e.flow.port[0])).toEqual([client(3).port]);
+    expect(table.stats.ended).toBe(3);
+  });
+
   it("reportUnseenFlows 'tcp' still reports payload-less TCP flows", () => {
     const handler = new ScreeningHandler();
     const table = new FlowTable(handler, { reportUnseenFlows: 'tcp' });

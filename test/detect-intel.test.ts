@@ -13,6 +13,7 @@ import { udpPacket, type Endpoint } from '../src/synth/packets.js';
 import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
 import { applicationData, clientHelloRecord, opaqueBytes, serverHelloRecord, type ClientHelloSpec } from '../src/synth/tls.js';
 import { cnameChain, parseDnsMessage } from '../src/detect/dns-message.js';
+import { anySuffixListed } from '../src/signatures/name-hash.js';
 import { DnsScreen, listedNameHashes, SCREEN_MALFORMED, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '../src/detect/dns-screen.js';
 import { parseSetupConnection } from '../src/detect/sv2.js';
 import { parseClientHello, parseServerHello } from '../src/detect/tls-hello.js';
@@ -157,6 +158,21 @@ describe('DNS screen (before any string is built)', () => {
       }
     }
     expect(passed).toBeGreaterThan(300);
+  });
+
+  it('the same hashes rule names out as text (SNI, HTTP Host) without hiding a listed one', () => {
+    const names = [...set.pools.nameHashes].length;
+    expect(names).toBeGreaterThan(20);
+    for (const name of ['pool.supportxmr.com', 'POOL.SupportXMR.com.', 'xmr-eu1.nanopool.org', 'gulf.moneroocean.stream', 'a.b.auto.nicehash.com']) {
+      expect(anySuffixListed(name, set.pools.nameHashes)).toBe(true);
+      expect(set.pools.matchName(name)).not.toBeNull();
+    }
+    const rand = seededRandom(99);
+    for (let i = 0; i < 2000; i++) {
+      const name = `w${randomInt(rand, 0, 1e6)}.example${randomInt(rand, 0, 99)}.net`;
+      expect(anySuffixListed(name, set.pools.nameHashes)).toBe(false);
+      expect(set.pools.matchName(name)).toBeNull();
+    }
   });
 
   it('follows compression pointers and ignores letter case', () => {

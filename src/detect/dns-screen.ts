@@ -6,6 +6,7 @@
  * and then costs this walk only; a hit (or a hash collision) goes on to the full parse in
  * dns-message.ts, which decides with strings.
  */
+import { NAME_HASH_SEED, nameHashStep } from '../signatures/name-hash.js';
 import type { PoolIndex } from '../signatures/pools.js';
 import { DNS_TYPE_CNAME } from './dns-message.js';
 
@@ -13,33 +14,10 @@ const MAX_LABELS = 128;
 const MAX_POINTER_JUMPS = 16;
 const MAX_NAME_BYTES = 255;
 const MAX_ANSWERS = 64;
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
 
-/**
- * Hash of a dotted name as nameSuffixHash builds it: over the lower-cased characters from
- * the last to the first, so the hash of every suffix is a step on the way to the whole.
- */
-export function reversedNameHash(name: string): number {
-  let h = FNV_OFFSET;
-  for (let i = name.length - 1; i >= 0; i--) h = Math.imul(h ^ lower(name.charCodeAt(i)), FNV_PRIME);
-  return h;
-}
-
-const hashesOf = new WeakMap<PoolIndex, ReadonlySet<number>>();
-
-/** The reversedNameHash of every name a pool list holds, computed once per list. */
+/** The hashes of the names a pool list holds (PoolIndex.nameHashes). */
 export function listedNameHashes(pools: PoolIndex): ReadonlySet<number> {
-  let hashes = hashesOf.get(pools);
-  if (!hashes) {
-    hashes = new Set([...pools.listedNames()].map(reversedNameHash));
-    hashesOf.set(pools, hashes);
-  }
-  return hashes;
-}
-
-function lower(c: number): number {
-  return c >= 65 && c <= 90 ? c + 32 : c;
+  return pools.nameHashes;
 }
 
 export const SCREEN_MALFORMED = 0;
@@ -117,11 +95,11 @@ export class DnsScreen {
     }
     if (hashes === null || hashes.size === 0) return 0;
     // Suffixes from the last label to the whole name, each checked as it completes.
-    let h = FNV_OFFSET;
+    let h = NAME_HASH_SEED;
     for (let i = labels - 1; i >= 0; i--) {
-      if (i < labels - 1) h = Math.imul(h ^ 46, FNV_PRIME); // '.'
+      if (i < labels - 1) h = nameHashStep(h, 46); // '.'
       const at = this.labelAt[i]!;
-      for (let j = at + this.labelLength[i]! - 1; j >= at; j--) h = Math.imul(h ^ lower(buf[j]!), FNV_PRIME);
+      for (let j = at + this.labelLength[i]! - 1; j >= at; j--) h = nameHashStep(h, buf[j]!);
       if (hashes.has(h)) return 1;
     }
     return 0;

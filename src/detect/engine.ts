@@ -203,6 +203,15 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     return st;
   }
 
+  /**
+   * A flow never given payload matters at its end only to the lone-SYN rule, and only when
+   * some pool address is known (listed, or learned from DNS): otherwise its end needs no Flow.
+   */
+  wantsUnseenFlowEnd(): boolean {
+    const set = this.signatures.current;
+    return set.protocols.rule('endpoint.syn') !== undefined && (set.pools.hasAddresses || this.dns.learned.size > 0);
+  }
+
   onGap(flow: Flow, dir: Direction): void {
     const st = flow.app as FlowInspection | undefined;
     if (!st) return;

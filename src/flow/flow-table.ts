@@ -279,7 +279,8 @@ export class FlowTable {
     const unseen = this.options.reportUnseenFlows;
     const tell =
       this.handler.onFlowEnd !== undefined &&
-      (this.slots.flows[slot] !== null || unseen === true || (unseen === 'tcp' && this.slots.protocol(slot) === IPPROTO_TCP));
+      (this.slots.flows[slot] !== null ||
+        ((unseen === true || (unseen === 'tcp' && this.slots.protocol(slot) === IPPROTO_TCP)) && this.handler.wantsUnseenFlowEnd?.() !== false));
     const flow = tell ? this.slots.flowAt(slot) : null;
     this.tcp.discardBuffers(slot);
     this.stats.ended++;

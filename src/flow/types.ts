@@ -59,6 +59,11 @@ export interface StreamHandler {
   screenDatagram?(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number;
   /** Called exactly once per flow when it leaves the table. */
   onFlowEnd?(flow: Flow, reason: FlowEndReason): void;
+  /**
+   * Whether onFlowEnd is wanted, right now, for a flow the handler never saw (with the
+   * table's reportUnseenFlows): false spares building a Flow object for its end.
+   */
+  wantsUnseenFlowEnd?(): boolean;
 }
 
 export interface FlowStats {

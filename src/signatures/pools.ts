@@ -13,6 +13,7 @@
 import { parseIp } from '../decode/address.js';
 import { parseEndpoint, maskWord, normalizeHostName, type ParsedEndpoint } from './endpoint-syntax.js';
 import { fieldOf, originOf, parseLines } from './lines.js';
+import { anySuffixListed, reversedNameHash } from './name-hash.js';
 import { POOL_TYPES, type PoolEntry, type PoolTags, type PoolType, type SignatureProblem } from './types.js';
 
 const FIELDS = ['pool', 'coin', 'dialect', 'type', 'source'] as const;
@@ -112,6 +113,7 @@ export class PoolIndex {
   /** IPv4 CIDR blocks: prefix length → network → entries; lengths longest first. */
   private readonly v4 = new Map<number, Map<number, PoolEntry[]>>();
   private v4Prefixes: number[] = [];
+  private hashes: Set<number> | null = null;
   private readonly v6: V6Block[] = [];
 
   constructor(entries: readonly PoolEntry[] = []) {
@@ -123,10 +125,10 @@ export class PoolIndex {
     return this.exact.size > 0 || this.wild.size > 0;
   }
 
-  /** Every listed name and wildcard suffix (normalized), exceptions left out. */
-  *listedNames(): IterableIterator<string> {
-    yield* this.exact.keys();
-    yield* this.wild.keys();
+  /** reversedNameHash of every listed name and wildcard suffix (exceptions left out). */
+  get nameHashes(): ReadonlySet<number> {
+    this.hashes ??= new Set([...this.exact.keys(), ...this.wild.keys()].map(reversedNameHash));
+    return this.hashes;
   }
 
   get hasAddresses(): boolean {
@@ -166,7 +168,9 @@ export class PoolIndex {
    * name, then the most specific wildcard. `port` 0 matches any port range.
    */
   matchName(rawName: string, port = 0): PoolEntry | null {
-    if (!this.hasNames) return null;
+    // Most names (SNI, HTTP Host) are not listed: a hash walk over the text rules them out
+    // before normalisation builds strings.
+    if (!this.hasNames || !anySuffixListed(rawName, this.nameHashes)) return null;
     const name = normalizeHostName(rawName);
     if (name === null || this.exceptExact.has(name)) return null;
     if (this.exceptWild.size > 0) {
