@@ -64,24 +64,50 @@ export function hasGateKey(buf: Buffer, start: number, end: number): boolean {
  * refuses to grow, its partial line is dropped and counted (DetectStats.carryRefused).
  */
 export class CarryBudget {
-  /** Bytes of carry buffers allocated now. */
+  /** Bytes of carry buffers in use now. */
   held = 0;
+  /** Given-back buffers by size class (log2 of the size), reused before allocating. */
+  private readonly free: Buffer[][] = Array.from({ length: 32 }, () => []);
+  private freeBytes = 0;
 
   constructor(
     readonly limit: number,
     private readonly counters: { carryRefused: number },
   ) {}
 
-  /** Takes `bytes` more, or counts a refusal and returns false. */
-  take(bytes: number): boolean {
-    if (this.held + bytes > this.limit) {
+  /**
+   * A buffer of at least `size` bytes (a power of two unless `size` is not), counted against
+   * the budget; null (and a refusal counted) when the budget has no room.
+   */
+  acquire(size: number): Buffer | null {
+    const rounded = 2 ** Math.ceil(Math.log2(size));
+    if (this.held + rounded > this.limit) {
       this.counters.carryRefused++;
-      return false;
+      return null;
     }
-    this.held += bytes;
-    return true;
+    this.held += rounded;
+    const spare = this.free[Math.log2(rounded)]!.pop();
+    if (spare) {
+      this.freeBytes -= rounded;
+      return spare;
+    }
+    return Buffer.allocUnsafe(rounded);
+  }
+
+  /** Gives a buffer from acquire() back; small ones are kept for reuse (up to 4 MiB). */
+  release(buf: Buffer): void {
+    this.held -= buf.length;
+    if (buf.length <= MAX_POOLED_CARRY && this.freeBytes + buf.length <= MAX_FREE_CARRY_BYTES) {
+      this.free[Math.log2(buf.length)]!.push(buf);
+      this.freeBytes += buf.length;
+    }
   }
 }
+
+/** Carry buffers the budget keeps for reuse: up to this size each, this much in all. A
+ *  carry holds a partial line for a segment or two, so buffers cycle fast. */
+const MAX_POOLED_CARRY = 64 * 1024;
+const MAX_FREE_CARRY_BYTES = 4 * 1024 * 1024;
 
 /**
  * Growable, capped byte accumulator for a line or HTTP head split across segments. With a
@@ -105,14 +131,17 @@ export class Carry {
       return false;
     }
     if (!this.data || this.data.length < this.length + n) {
-      const size = Math.min(cap, Math.max(256, (this.length + n) * 2));
-      if (this.budget && !this.budget.take(size - (this.data?.length ?? 0))) {
+      const size = Math.max(this.length + n, Math.min(cap, Math.max(256, (this.length + n) * 2)));
+      const grown = this.budget ? this.budget.acquire(size) : Buffer.allocUnsafe(size);
+      if (!grown) {
         this.refusedByBudget = true;
         this.clear();
         return false;
       }
-      const grown = Buffer.allocUnsafe(size);
-      if (this.data) this.data.copy(grown, 0, 0, this.length);
+      if (this.data) {
+        this.data.copy(grown, 0, 0, this.length);
+        this.budget?.release(this.data);
+      }
       this.data = grown;
     }
     buf.copy(this.data, this.length, start, end);
@@ -128,7 +157,7 @@ export class Carry {
     this.length = 0;
     // Release large buffers so an idle flow holds no memory; budgeted ones always.
     if (this.data && (this.budget !== null || this.data.length > 4096)) {
-      if (this.budget) this.budget.held -= this.data.length;
+      this.budget?.release(this.data);
       this.data = null;
     }
   }
