@@ -216,6 +216,23 @@ describe('DNS screen (before any string is built)', () => {
 });
 
 describe('TLS', () => {
+  it('takes the first handshake message from a record cut short as soon as the message is whole', () => {
+    // A ServerHello with more handshake data behind it in the same record (as the
+    // certificates usually are): every prefix gives 'more' or exactly the ServerHello.
+    const hello = serverHelloRecord();
+    const body = hello.subarray(5);
+    const record = Buffer.concat([hello.subarray(0, 3), Buffer.from([0, 0]), body, Buffer.from([11, 0, 0x02, 0x58]), Buffer.alloc(600, 7)]);
+    record.writeUInt16BE(record.length - 5, 3);
+    const whole = firstHandshake(record, 0, record.length);
+    expect(whole).not.toBe('more');
+    const expected = body.subarray(0, 4 + body.readUIntBE(1, 3));
+    for (let cut = 0; cut <= record.length; cut++) {
+      const r = firstHandshake(record, 0, cut);
+      if (cut < 5 + expected.length) expect(r).toBe('more');
+      else expect(r !== 'more' && r !== null && r.buf.subarray(r.start, r.end).equals(expected)).toBe(true);
+    }
+  });
+
   it('SNI naming a listed pool is a medium hit on the client, with JA3/JA4 in the detail', async () => {
     const hits = await replay(tlsSession('203.0.113.90', 3333, { sni: 'us1.bitminter.com', alpn: ['http/1.1'] }, 1, 1_000, T0));
     expect(kinds(hits)).toEqual([`tls.sni medium ${CLIENT} 203.0.113.90:3333`]);

@@ -25,19 +25,32 @@ export function feedHttp(cx: EngineContext, flow: Flow, st: FlowInspection, d: D
   let pos = start;
   while (pos < end && d.mode === Mode.Http) {
     if (d.httpPhase === HttpPhase.Head) {
-      const before = d.carry.length;
-      if (!d.carry.append(buf, pos, end, lineCap(cx.opts, st.confirmed, cx.opts.maxHttpHeadBytes) + (end - pos))) {
-        d.mode = Mode.Off;
-        return;
+      const cap = lineCap(cx.opts, st.confirmed, cx.opts.maxHttpHeadBytes);
+      let head: HttpHead | null;
+      if (d.carry.length === 0) {
+        // The usual case: the whole head is in this segment, read where it lies.
+        const headEnd = findHeadEnd(buf, pos, end);
+        if (headEnd < 0) {
+          if (end - pos > cap || !d.carry.append(buf, pos, end, cap)) d.mode = Mode.Off;
+          return;
+        }
+        head = parseHttpHead(buf, pos, headEnd);
+        pos = headEnd;
+      } else {
+        const before = d.carry.length;
+        if (!d.carry.append(buf, pos, end, cap + (end - pos))) {
+          d.mode = Mode.Off;
+          return;
+        }
+        const headEnd = findHeadEnd(d.carry.buffer, Math.max(0, before - 3), d.carry.length);
+        if (headEnd < 0) {
+          if (d.carry.length > cap) d.mode = Mode.Off;
+          return;
+        }
+        pos += headEnd - before; // bytes of this segment consumed by the head
+        head = parseHttpHead(d.carry.buffer, 0, headEnd);
+        d.carry.clear();
       }
-      const headEnd = findHeadEnd(d.carry.buffer, Math.max(0, before - 3), d.carry.length);
-      if (headEnd < 0) {
-        if (d.carry.length > lineCap(cx.opts, st.confirmed, cx.opts.maxHttpHeadBytes)) d.mode = Mode.Off;
-        return;
-      }
-      pos += headEnd - before; // bytes of this segment consumed by the head
-      const head = parseHttpHead(d.carry.buffer, 0, headEnd);
-      d.carry.clear();
       if (!head) {
         d.mode = Mode.Off;
         return;

@@ -33,11 +33,14 @@ export function firstHandshake(buf: Buffer, start: number, end: number): Handsha
     if (buf[pos] !== RECORD_HANDSHAKE || buf[pos + 1] !== 0x03) return null;
     const len = buf.readUInt16BE(pos + 3);
     const body = pos + RECORD_HEADER;
-    if (body + len > end) return 'more';
-    pieces.push([body, body + len]);
-    have += len;
+    // A record cut short may already hold the whole message (a ServerHello ahead of the
+    // certificates in the same record): no need to wait for, or carry, the rest.
+    const cut = body + len > end;
+    const got = cut ? end - body : len;
+    pieces.push([body, body + got]);
+    have += got;
     if (need < 0 && have >= 4) {
-      const [s] = pieces[0]!;
+      const s = pieces[0]![0];
       // The 4-byte handshake header may itself straddle records only in pathological streams.
       if (pieces[0]![1] - s < 4) return null;
       need = 4 + ((buf[s + 1]! << 16) | (buf[s + 2]! << 8) | buf[s + 3]!);
@@ -55,6 +58,7 @@ export function firstHandshake(buf: Buffer, start: number, end: number): Handsha
       }
       return { buf: out, start: 0, end: need };
     }
+    if (cut) return 'more';
     pos = body + len;
   }
   return 'more';
