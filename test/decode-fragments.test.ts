@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decoder } from '../src/decode/decoder.js';
 import { DecodedPacket } from '../src/decode/types.js';
+import { PIECE_OVERHEAD_BYTES } from '../src/decode/reassembly.js';
 import {
   bytes,
   ethernet,
@@ -268,18 +269,31 @@ describe('limits', () => {
     expect(feeder.decoder.stats.reassembled).toBe(1);
   });
 
-  it('never buffers more than maxFragmentBytes', () => {
-    const feeder = new Feeder({ maxFragmentBytes: 150 });
+  it('never buffers more than maxFragmentBytes, each piece charged its bytes and an overhead', () => {
+    const piece = 96 + PIECE_OVERHEAD_BYTES;
+    const feeder = new Feeder({ maxFragmentBytes: piece + 100 });
     const first = v4Fragments(segment(), 96, 1);
     const second = v4Fragments(segment(), 96, 2);
     expect(feeder.feed(first[0]!)).toBe(false);
-    expect(feeder.decoder.pendingFragments.bytes).toBe(96);
+    expect(feeder.decoder.pendingFragments.bytes).toBe(piece);
     expect(feeder.feed(second[0]!)).toBe(false); // pushes the first datagram out
-    expect(feeder.decoder.pendingFragments).toEqual({ datagrams: 1, bytes: 96 });
-    expect(feeder.feed(second[1]!)).toBe(false); // 96 + 96 > 150: the datagram itself is dropped
+    expect(feeder.decoder.pendingFragments).toEqual({ datagrams: 1, bytes: piece });
+    expect(feeder.feed(second[1]!)).toBe(false); // two pieces do not fit: the datagram itself is dropped
     expect(feeder.decoder.pendingFragments).toEqual({ datagrams: 0, bytes: 0 });
     expect(feeder.decoder.stats.fragmentsDropped).toBe(3);
     expect(feeder.decoder.stats.reassembled).toBe(0);
+  });
+
+  it('charges tiny fragments for what they cost, not for their few bytes', () => {
+    const feeder = new Feeder({ maxFragmentBytes: 64 * 1024, maxFragmentDatagrams: 100_000 });
+    for (let id = 0; id < 20_000; id++) {
+      feeder.feed(ethernet(0x0800, ipv4({ src: '192.0.2.1', dst: '203.0.113.9', protocol: 17, id, moreFragments: true }, Buffer.alloc(8))), SECOND + id);
+    }
+    // Counted by their bytes alone, 8,192 of them would stay; charged with their overhead,
+    // 64 KiB / 136 bytes = 481.
+    const pending = feeder.decoder.pendingFragments;
+    expect(pending.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(pending.datagrams).toBe(Math.floor((64 * 1024) / (8 + PIECE_OVERHEAD_BYTES)));
   });
 
   it('stays within its caps under a flood of never-completed fragments', () => {
@@ -292,7 +306,7 @@ describe('limits', () => {
       expect(pending.bytes).toBeLessThanOrEqual(4096);
     }
     expect(feeder.decoder.stats.fragments).toBe(5000);
-    expect(feeder.decoder.stats.fragmentsDropped).toBe(5000 - 16);
+    expect(feeder.decoder.stats.fragmentsDropped).toBe(5000 - Math.floor(4096 / (256 + PIECE_OVERHEAD_BYTES)));
   });
 
   it('turns reassembly off with a datagram limit of 0', () => {
@@ -324,6 +338,7 @@ describe('fragment count per datagram', () => {
     expect(decoder.stats.reassembled).toBe(0);
     expect(decoder.stats.malformed).toBe(1); // given up at piece 257
     // The pieces after it start over and can never complete: they wait for the timeout.
-    expect(decoder.pendingFragments.bytes).toBe((pieces.length - 257) * 8 - (8 - (payload.length % 8 || 8)));
+    const waiting = pieces.length - 257;
+    expect(decoder.pendingFragments.bytes).toBe(waiting * 8 - (8 - (payload.length % 8 || 8)) + waiting * PIECE_OVERHEAD_BYTES);
   });
 });

@@ -15,7 +15,9 @@ import type { DecodeStats } from './types.js';
 export interface ReassemblyLimits {
   /** Datagrams in progress at once; the oldest is dropped to make room. */
   maxDatagrams: number;
-  /** Fragment payload bytes buffered across all datagrams. */
+  /** Memory charged for buffered fragments across all datagrams: their payload bytes plus
+   *  PIECE_OVERHEAD_BYTES for each stored piece (thousands of tiny fragments cost far more
+   *  than their bytes). */
   maxBytes: number;
   /** A datagram not complete this long after its first fragment (capture time) is dropped. */
   timeoutMicros: number;
@@ -23,6 +25,8 @@ export interface ReassemblyLimits {
 
 /** Highest end offset of a fragment: an IP datagram is at most 65535 bytes long. */
 const MAX_DATAGRAM_PAYLOAD = 65535;
+/** What a stored piece costs beyond its bytes: its record and its Buffer object. */
+export const PIECE_OVERHEAD_BYTES = 128;
 
 interface Piece {
   start: number;
@@ -35,6 +39,8 @@ class PendingDatagram {
   readonly pieces: Piece[] = [];
   fragments = 0;
   bufferedBytes = 0;
+  /** bufferedBytes plus the overhead of its pieces: what counts against maxBytes. */
+  chargedBytes = 0;
   /** Length of the fragmentable part, known once the last fragment arrived; -1 before. */
   totalLength = -1;
   /** Protocol (IPv4) or next header (IPv6) taken from the offset-0 fragment; -1 before. */
@@ -57,7 +63,7 @@ const MAX_FRAGMENTS_PER_DATAGRAM = 256;
 export class FragmentReassembler {
   /** Insertion order is arrival order, so the first entry is the oldest. */
   private readonly pending = new Map<string, PendingDatagram>();
-  private bufferedBytes = 0;
+  private chargedBytes = 0;
   /** Capture time at which the oldest pending datagram times out; Infinity when none. */
   nextExpiryMicros = Infinity;
   /** Protocol / next header of the datagram that add() last returned. */
@@ -72,8 +78,9 @@ export class FragmentReassembler {
     return this.pending.size;
   }
 
+  /** Memory charged for what is buffered (payload plus PIECE_OVERHEAD_BYTES a piece). */
   get pendingBytes(): number {
-    return this.bufferedBytes;
+    return this.chargedBytes;
   }
 
   /** Drop every datagram whose time is up at `nowMicros`. */
@@ -150,7 +157,8 @@ export class FragmentReassembler {
     }
 
     // Make room under the byte budget, oldest datagrams first.
-    while (this.bufferedBytes + uncovered > this.limits.maxBytes) {
+    // A fragment usually fills one hole: charge one piece up front (fillHoles charges each).
+    while (this.chargedBytes + uncovered + PIECE_OVERHEAD_BYTES > this.limits.maxBytes) {
       if (!this.dropOldestExcept(datagram)) {
         this.drop(datagram);
         this.updateNextExpiry();
@@ -194,7 +202,8 @@ export class FragmentReassembler {
       buf.copy(data, 0, start + (cursor - from), start + (holeEnd - from));
       pieces.splice(i, 0, { start: cursor, end: holeEnd, data });
       datagram.bufferedBytes += data.length;
-      this.bufferedBytes += data.length;
+      datagram.chargedBytes += data.length + PIECE_OVERHEAD_BYTES;
+      this.chargedBytes += data.length + PIECE_OVERHEAD_BYTES;
       i++;
       cursor = holeEnd;
     }
@@ -236,7 +245,7 @@ export class FragmentReassembler {
 
   private remove(datagram: PendingDatagram): void {
     this.pending.delete(datagram.key);
-    this.bufferedBytes -= datagram.bufferedBytes;
+    this.chargedBytes -= datagram.chargedBytes;
   }
 
   private updateNextExpiry(): void {
