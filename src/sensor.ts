@@ -4,7 +4,7 @@
  */
 import type { CapturedPacket } from './capture/types.js';
 import { Decoder } from './decode/decoder.js';
-import { DecodedPacket, IPPROTO_UDP } from './decode/types.js';
+import { DecodedPacket } from './decode/types.js';
 import type { MessageObserver } from './detect/dialect.js';
 import { DetectionEngine, type EngineOptions } from './detect/engine.js';
 import type { EvidenceSink } from './detect/types.js';
@@ -24,18 +24,6 @@ export interface SensorOptions {
 }
 
 export type { MinerDigest } from './miner-digests.js';
-
-const DNS_PORT = 53;
-
-/**
- * Flows that every shard of a parallel replay processes (parallel/dispatcher.ts): DNS over
- * UDP, because detection learns pool addresses from the answers and applies them to later
- * flows of any shard. The shards then emit the same DNS evidence; the parallel replay keeps
- * one copy.
- */
-export function isSharedFlow(pkt: DecodedPacket): boolean {
-  return pkt.protocol === IPPROTO_UDP && (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT);
-}
 
 export class Sensor {
   readonly decoder = new Decoder();

@@ -18,7 +18,6 @@ import { SweepClock } from '../flow/sweep-clock.js';
 import { DnsScreen, listedNameHashes, SCREEN_NO_POOL } from '../detect/dns-screen.js';
 import { dnsWanted } from '../detect/engine.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
-import { isSharedFlow } from '../sensor.js';
 import { RECORD_END, RECORD_SOURCE, RECORD_SWEEP, RECORD_TICK, type PacketRingWriter } from './packet-ring.js';
 import type { ShardProcessor } from './shard-processor.js';
 import type { SharedChunks } from './shared-chunks.js';
@@ -26,6 +25,7 @@ import type { SharedChunks } from './shared-chunks.js';
 /** Every this many packets each shard hears how far the input has got, so that a shard
  *  that owns none of them still lets the merge release the others' output. */
 const TICK_EVERY_PACKETS = 4096;
+const DNS_PORT = 53;
 /** shardOf's answer for the flows processed on the reading thread. */
 export const LOCAL = -1;
 
@@ -76,7 +76,7 @@ export class PacketDispatcher {
       for (let i = 0; i < rings.length; i++) rings[i]!.mark(RECORD_SWEEP, ordinal, d.tsMicros);
     }
     const shard = this.shardOf(flowHash32(d));
-    if (isSharedFlow(d) && this.dnsNames !== null && this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL) {
+    if (this.everyShardNeeds(d)) {
       const at = d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1;
       this.local.packet(d, ordinal, shard !== LOCAL);
       for (let i = 0; i < rings.length; i++) this.send(i, ordinal, i !== shard, at);
@@ -86,6 +86,20 @@ export class PacketDispatcher {
       this.send(shard, ordinal, false, d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1);
     }
   };
+
+  /**
+   * DNS over UDP that may name a listed pool: detection learns pool addresses from the
+   * answers and applies them to later flows of any shard, so every shard reads it (their
+   * copies of its evidence are dropped at the merge).
+   */
+  private everyShardNeeds(d: DecodedPacket): boolean {
+    return (
+      d.protocol === IPPROTO_UDP &&
+      (d.srcPort === DNS_PORT || d.dstPort === DNS_PORT) &&
+      this.dnsNames !== null &&
+      this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL
+    );
+  }
 
   /**
    * LOCAL, or the ring of a flow's shard, from its flow hash: the hash's place in [0, 1)

@@ -21,7 +21,7 @@ export type ReplayRecord = { kind: 'evidence'; evidence: Evidence } | { kind: 's
 /** What one shard counted (reading and decoding are counted by the reader). */
 export interface WorkerTotals {
   flows: FlowStats;
-  /** Flows of other shards this worker handled too (DNS: see Sensor.isSharedFlow). */
+  /** Flows of other shards this worker handled too (DNS: see dispatcher.ts). */
   sharedFlowsCreated: number;
   detect: DetectStats;
   /** Of `detect`, what copies of other shards' datagrams added (the owner counts them). */

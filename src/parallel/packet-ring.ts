@@ -203,7 +203,7 @@ export interface RecordView {
   kind: number;
   ordinal: number;
   value: number;
-  /** Packet records: a copy of another shard's packet (shared flows, see Sensor.isSharedFlow). */
+  /** Packet records: a copy of another shard's packet (DNS every shard reads, see dispatcher.ts). */
   shared: boolean;
 }
 
