@@ -212,6 +212,23 @@ describe('shards', () => {
     expect(lowBitByShard.map((s) => s.size)).toEqual([2, 2]);
   });
 
+  it('shardOfHash gives shard 0 the share asked for and the rest equal parts', () => {
+    const hashes = Array.from({ length: 40_000 }, (_, n) => flowHash32(udpPacket({ ip: `198.51.100.${n % 250}`, port: 1024 + n }, { ip: '203.0.113.1', port: 443 })));
+    const tally = (count: number, share: number): number[] => {
+      const t = new Array<number>(count).fill(0);
+      for (const h of hashes) t[shardOfHash(h, count, share)]!++;
+      return t;
+    };
+    const [local, other] = tally(2, 0.125);
+    expect(local! / hashes.length).toBeCloseTo(0.125, 1);
+    expect(local! + other!).toBe(hashes.length);
+    const none = tally(3, 0);
+    expect(none[0]).toBe(0);
+    expect(Math.abs(none[1]! - none[2]!)).toBeLessThan(1_000);
+    // The default share is an equal part: the same as sharding into `count` equal parts.
+    for (const h of hashes.slice(0, 1000)) expect(shardOfHash(h, 3)).toBe(Math.floor(((h >>> 0) * 3) / 0x1_0000_0000));
+  });
+
   it('shards with external sweeps, driven by one clock over all packets, end flows where one table does', () => {
     let now = 0;
     /** Notes the capture time of the packet during which each flow ended. */

@@ -85,6 +85,23 @@ describe('packet ring', () => {
     expect(reader.next(got).kind).toBe(RECORD_END);
   });
 
+  it('a writer waiting for room stops, with an error, when the reader says it failed', () => {
+    const memory = createRingMemory(1 << 20);
+    const writer = new PacketRingWriter(memory);
+    const reader = new PacketRingReader(memory, new SharedArrayBuffer(1 << 16));
+    const pkt = new DecodedPacket();
+    pkt.ipVersion = 4;
+    pkt.protocol = 6;
+    pkt.buf = Buffer.alloc(1500);
+    pkt.payloadLength = 1400;
+    let ordinal = 0;
+    for (; ordinal < 600; ordinal++) writer.packet(pkt, ordinal, false, -1); // under 1 MiB
+    reader.fail();
+    expect(() => {
+      for (; ordinal < 2000; ordinal++) writer.packet(pkt, ordinal, false, -1);
+    }).toThrow('a replay worker failed');
+  });
+
   it('refuses a ring that is not a power of two or too small', () => {
     expect(() => createRingMemory(3 << 20)).toThrow(RangeError);
     expect(() => createRingMemory(1 << 16)).toThrow(RangeError);

@@ -32,12 +32,16 @@ export function flowHash32(pkt: DecodedPacket): number {
 }
 
 /**
- * Which of `count` shards a flow belongs to, from its flowHash32. Takes the high bits
- * (multiply-shift), because the flow table indexes its buckets with the low bits: a shard
- * chosen by the low bits would leave half of each worker's buckets empty.
+ * Which of `count` shards a flow belongs to, from its flowHash32: shard 0 takes
+ * `firstShare` of the hash space (by default an equal part), the others equal parts of the
+ * rest. Takes the high bits (the hash's place in [0, 1)), because the flow table indexes
+ * its buckets with the low bits: a shard chosen by the low bits would leave half of each
+ * shard's buckets empty.
  */
-export function shardOfHash(hash32: number, count: number): number {
-  return Math.floor(((hash32 >>> 0) * count) / 0x1_0000_0000);
+export function shardOfHash(hash32: number, count: number, firstShare = 1 / count): number {
+  const u = (hash32 >>> 0) / 0x1_0000_0000;
+  if (u < firstShare) return 0;
+  return Math.min(count - 1, 1 + Math.floor(((u - firstShare) / (1 - firstShare)) * (count - 1)));
 }
 
 /** Unsigned 32-bit hash of the flow tuple, equal for both directions. IPv4 packets use

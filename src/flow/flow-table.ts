@@ -58,7 +58,6 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = {
   externalSweeps: false,
 };
 
-
 export function newFlowStats(): FlowStats {
   return {
     created: 0,

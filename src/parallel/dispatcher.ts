@@ -13,7 +13,7 @@
 import type { CapturedPacket } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../decode/types.js';
-import { flowHash32 } from '../flow/flow-hash.js';
+import { flowHash32, shardOfHash } from '../flow/flow-hash.js';
 import { SweepClock } from '../flow/sweep-clock.js';
 import { DnsScreen, listedNameHashes, SCREEN_NO_POOL } from '../detect/dns-screen.js';
 import { dnsWanted } from '../detect/engine.js';
@@ -26,8 +26,8 @@ import type { SharedChunks } from './shared-chunks.js';
  *  that owns none of them still lets the merge release the others' output. */
 const TICK_EVERY_PACKETS = 4096;
 const DNS_PORT = 53;
-/** shardOf's answer for the flows processed on the reading thread. */
-export const LOCAL = -1;
+/** The ring index of the flows processed on the reading thread. */
+const LOCAL = -1;
 
 export class PacketDispatcher {
   readonly decoder = new Decoder();
@@ -35,10 +35,9 @@ export class PacketDispatcher {
   bytes = 0;
   private readonly decoded = new DecodedPacket();
   private readonly clock = new SweepClock();
-
   private readonly dnsScreen = new DnsScreen();
   /** Hashes of the listed pool names; null when the signatures read no DNS. */
-  private dnsNames: ReadonlySet<number> | null = null;
+  private readonly dnsNames: ReadonlySet<number> | null;
 
   constructor(
     private readonly rings: readonly PacketRingWriter[],
@@ -49,11 +48,10 @@ export class PacketDispatcher {
     private readonly localShare: number,
     /** Called every few thousand packets, to hand the local shard's output on. */
     private readonly onProgress: () => void,
-  ) {}
-
-  /** The signature set the shards run (decides which DNS datagrams every shard needs). */
-  useSignatures(set: SignatureSet): void {
-    this.dnsNames = dnsWanted(set) ? listedNameHashes(set.pools) : null;
+    /** The signature set the shards run (decides which DNS datagrams every shard needs). */
+    signatures: SignatureSet,
+  ) {
+    this.dnsNames = dnsWanted(signatures) ? listedNameHashes(signatures.pools) : null;
   }
 
   /** The packets that follow come from input number `file`, named `name`. */
@@ -75,7 +73,8 @@ export class PacketDispatcher {
       this.local.sweep(d.tsMicros, ordinal);
       for (let i = 0; i < rings.length; i++) rings[i]!.mark(RECORD_SWEEP, ordinal, d.tsMicros);
     }
-    const shard = this.shardOf(flowHash32(d));
+    // Shard 0 is this thread's own; ring i feeds shard i + 1.
+    const shard = shardOfHash(flowHash32(d), this.rings.length + 1, this.localShare) - 1;
     if (this.everyShardNeeds(d)) {
       const at = d.payloadLength > 0 ? this.chunks.offsetOf(d.buf, d.payloadOffset) : -1;
       this.local.packet(d, ordinal, shard !== LOCAL);
@@ -101,17 +100,6 @@ export class PacketDispatcher {
     );
   }
 
-  /**
-   * LOCAL, or the ring of a flow's shard, from its flow hash: the hash's place in [0, 1)
-   * against the local share, then the workers in equal parts. Its high bits decide, since
-   * the flow tables index their buckets with the low bits.
-   */
-  private shardOf(hash32: number): number {
-    const u = (hash32 >>> 0) / 0x1_0000_0000;
-    const share = this.localShare;
-    if (u < share) return LOCAL;
-    return Math.min(this.rings.length - 1, Math.floor(((u - share) / (1 - share)) * this.rings.length));
-  }
 
   private send(ring: number, ordinal: number, shared: boolean, at: number): void {
     this.rings[ring]!.packet(this.decoded, ordinal, shared, at);

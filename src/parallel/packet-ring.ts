@@ -34,6 +34,11 @@ const WRITTEN = 0;
 const READ = 1;
 const WRITER_WAITING = 2;
 const READER_WAITING = 3;
+/** Set by a worker that failed: the writer stops waiting for it. */
+const READER_FAILED = 4;
+/** A writer waiting this long without the reader moving gives up (a worker that died
+ *  without saying so, e.g. out of memory). */
+const STALL_LIMIT_MS = 60_000;
 /** Records between progress reports (the reader hands back space at least this often). */
 const BATCH_RECORDS = 1024;
 const CONTROL_BYTES = 64;
@@ -128,14 +133,20 @@ export class PacketRingWriter {
     }
   }
 
-  /** Sleeps until the reader hands back space (read moves on from `read`). */
+  /** Sleeps until the reader hands back space (read moves on from `read`); throws when the
+   *  reader failed or has not moved for STALL_LIMIT_MS. */
   private waitForReader(read: number): void {
     const control = this.v.control;
     this.publish();
     this.waits++;
     Atomics.store(control, WRITER_WAITING, 1);
+    const since = performance.now();
     // Checked again after raising the flag: a release in between would not have woken us.
-    if (Atomics.load(control, READ) === read) Atomics.wait(control, READ, read, 1000);
+    while (Atomics.load(control, READ) === read) {
+      if (Atomics.load(control, READER_FAILED) !== 0) throw new Error('a replay worker failed');
+      if (performance.now() - since > STALL_LIMIT_MS) throw new Error(`a replay worker made no progress for ${STALL_LIMIT_MS / 1000} s`);
+      Atomics.wait(control, READ, read, 1000);
+    }
     Atomics.store(control, WRITER_WAITING, 0);
   }
 
@@ -299,6 +310,12 @@ export class PacketRingReader {
       }
       return view;
     }
+  }
+
+  /** Tells the writer this reader has failed and will read no more (it stops waiting). */
+  fail(): void {
+    Atomics.store(this.v.control, READER_FAILED, 1);
+    Atomics.notify(this.v.control, READ);
   }
 
   /** Hands the bytes of processed records back to the writer. */

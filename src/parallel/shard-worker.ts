@@ -55,5 +55,11 @@ function main(): void {
   port.postMessage(done);
 }
 
-// An exception reaches the main thread as the worker's 'error' event.
-main();
+// An exception reaches the main thread as the worker's 'error' event; the ring's flag wakes
+// the reader first if it is waiting for this worker.
+try {
+  main();
+} catch (err) {
+  new PacketRingReader((workerData as WorkerStart).ring, (workerData as WorkerStart).chunks).fail();
+  throw err;
+}

@@ -60,7 +60,6 @@ class Stopped extends Error {}
 /** Called as the reader moves through the inputs (for a progress bar). */
 export type ProgressListener = (file: number, progress: ReadProgress) => void;
 
-
 /**
  * Starts a shard worker: the built shard-worker.js, or, when running from source under
  * tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the --import tsx
@@ -116,10 +115,16 @@ export class ShardedReplay {
     // The shard processed on this thread is merge source 0; the workers are 1..N-1.
     const local = new ShardProcessor(signatures, this.opts.maxFlows);
     const handOn = (): void => this.merge.push(0, local.take(), local.through);
-    const d = new PacketDispatcher(this.writers, this.chunks, local, localShare(this.opts.workers), handOn);
-    d.useSignatures(signatures);
+    const d = new PacketDispatcher(this.writers, this.chunks, local, localShare(this.opts.workers), handOn, signatures);
     for (const r of this.held.splice(0)) this.deliver(r);
-    const inputs = await this.readInputs(d, onProgress);
+    let inputs: InputResult[];
+    try {
+      inputs = await this.readInputs(d, onProgress);
+    } catch (err) {
+      // A worker failed while the reader waited for it: end the others, report the failure.
+      this.stop();
+      throw await this.finished.then(() => err, (workerError: unknown) => workerError);
+    }
     this.merge.push(0, local.take(), Infinity);
     const results = await this.finished.finally(() => {
       if (!this.interrupted) this.stop();
