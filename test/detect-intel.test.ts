@@ -14,7 +14,7 @@ import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
 import { applicationData, clientHelloRecord, opaqueBytes, serverHelloRecord, type ClientHelloSpec } from '../src/synth/tls.js';
 import { cnameChain, parseDnsMessage } from '../src/detect/dns-message.js';
 import { anySuffixListed } from '../src/signatures/name-hash.js';
-import { DnsScreen, listedNameHashes, SCREEN_MALFORMED, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '../src/detect/dns-screen.js';
+import { DnsScreen, SCREEN_MALFORMED, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '../src/detect/dns-screen.js';
 import { parseSetupConnection } from '../src/detect/sv2.js';
 import { parseClientHello, parseServerHello } from '../src/detect/tls-hello.js';
 import { firstHandshake } from '../src/detect/tls-records.js';
@@ -130,7 +130,7 @@ describe('DNS', () => {
 
 describe('DNS screen (before any string is built)', () => {
   const set = shippedSignatures();
-  const hashes = listedNameHashes(set.pools);
+  const hashes = set.pools.nameHashes;
   const screen = new DnsScreen();
   const verdict = (msg: Buffer): number => screen.screen(msg, 0, msg.length, hashes);
   /** What the full parse decides: does the question or a CNAME target name a listed pool? */

@@ -7,18 +7,12 @@
  * dns-message.ts, which decides with strings.
  */
 import { NAME_HASH_SEED, nameHashStep } from '../signatures/name-hash.js';
-import type { PoolIndex } from '../signatures/pools.js';
 import { DNS_TYPE_CNAME } from './dns-message.js';
 
 const MAX_LABELS = 128;
 const MAX_POINTER_JUMPS = 16;
 const MAX_NAME_BYTES = 255;
 const MAX_ANSWERS = 64;
-
-/** The hashes of the names a pool list holds (PoolIndex.nameHashes). */
-export function listedNameHashes(pools: PoolIndex): ReadonlySet<number> {
-  return pools.nameHashes;
-}
 
 export const SCREEN_MALFORMED = 0;
 export const SCREEN_NO_POOL = 1;

@@ -35,7 +35,7 @@ import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type Signatu
 import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
 import type { MessageObserver } from './dialect.js';
 import { DNS_PORT, DnsFlowState, DnsWatcher } from './dns.js';
-import { DnsScreen, listedNameHashes, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from './dns-screen.js';
+import { DnsScreen, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from './dns-screen.js';
 import { findPoolEndpoint } from './endpoint.js';
 import { DEFAULT_ENGINE_OPTIONS, newDetectStats, type DetectStats, type EngineContext, type EngineOptions } from './engine-context.js';
 import { checkSustained, countFlight, payloadlessFlowEnd, startSv2Checks } from './flow-intel.js';
@@ -164,7 +164,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
     const set = this.signatures.current;
     if (!dnsWanted(set)) return DATAGRAM_LET_GO;
-    const seen = this.dnsScreen.screen(buf, offset, offset + length, listedNameHashes(set.pools));
+    const seen = this.dnsScreen.screen(buf, offset, offset + length, set.pools.nameHashes);
     if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
     if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
     return DATAGRAM_SKIP;

@@ -15,7 +15,7 @@ import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../decode/types.js';
 import { flowHash32, shardOfHash } from '../flow/flow-hash.js';
 import { SweepClock } from '../flow/sweep-clock.js';
-import { DnsScreen, listedNameHashes, SCREEN_NO_POOL } from '../detect/dns-screen.js';
+import { DnsScreen, SCREEN_NO_POOL } from '../detect/dns-screen.js';
 import { dnsWanted } from '../detect/engine.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
 import { RECORD_END, RECORD_SOURCE, RECORD_SWEEP, RECORD_TICK, type PacketRingWriter } from './packet-ring.js';
@@ -51,7 +51,7 @@ export class PacketDispatcher {
     /** The signature set the shards run (decides which DNS datagrams every shard needs). */
     signatures: SignatureSet,
   ) {
-    this.dnsNames = dnsWanted(signatures) ? listedNameHashes(signatures.pools) : null;
+    this.dnsNames = dnsWanted(signatures) ? signatures.pools.nameHashes : null;
   }
 
   /** The packets that follow come from input number `file`, named `name`. */
