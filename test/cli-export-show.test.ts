@@ -2,10 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerExport } from '../src/cli/export.js';
-import { registerShow } from '../src/cli/show.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
 import type { Evidence } from '../src/detect/types.js';
 import { HitStore } from '../src/store/hit-store.js';
 
@@ -26,40 +24,6 @@ function evidence(overrides: Partial<Evidence>): Evidence {
     source: 'captures/office.pcap',
     ...overrides,
   };
-}
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process on a fresh program and captures everything it prints. */
-async function run(...args: string[]): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  registerExport(program);
-  registerShow(program);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const before = process.exitCode;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    process.exitCode = before;
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 let dir: string;
@@ -108,14 +72,14 @@ function csvIps(csv: string): string[] {
 
 describe('minewatch export', () => {
   it('defaults to csv of miners on stdout', async () => {
-    const r = await run('export', '--db', db);
+    const r = await runCli('export', '--db', db);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout.startsWith('ip,role,first_seen,last_seen,hits,')).toBe(true);
     expect(csvIps(r.stdout)).toEqual(['192.0.2.10/miner', '192.0.2.20/miner', '203.0.113.50/miner', '2001:db8::10/miner']);
   });
 
   it('exports json for every role', async () => {
-    const r = await run('export', '--db', db, '--format', 'json', '--role', 'any');
+    const r = await runCli('export', '--db', db, '--format', 'json', '--role', 'any');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { ip: string; role: string; hits: number; peers: string[] }[];
     expect(rows.map((x) => `${x.ip}/${x.role}`)).toEqual([
@@ -132,21 +96,21 @@ describe('minewatch export', () => {
   });
 
   it('applies --since/--until to the activity window', async () => {
-    const nextDay = await run('export', '--db', db, '--format', 'ndjson', '--since', '2024-05-21');
+    const nextDay = await runCli('export', '--db', db, '--format', 'ndjson', '--since', '2024-05-21');
     expect(nextDay.code).toBe(0);
     expect(nextDay.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { ip: string }).ip)).toEqual(['192.0.2.20']);
 
-    const firstHour = await run('export', '--db', db, '--format', 'txt', '--role', 'any', '--until', '2024-05-20T14:00:01Z');
+    const firstHour = await runCli('export', '--db', db, '--format', 'txt', '--role', 'any', '--until', '2024-05-20T14:00:01Z');
     expect(firstHour.stdout).toBe('192.0.2.10\n198.51.100.7\n');
 
-    const empty = await run('export', '--db', db, '--format', 'txt', '--since', '2025-01-01T00:00:00Z');
+    const empty = await runCli('export', '--db', db, '--format', 'txt', '--since', '2025-01-01T00:00:00Z');
     expect(empty).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('--out replaces the file atomically and prints nothing', async () => {
     const out = join(dir, 'miners.txt');
     writeFileSync(out, 'stale\n');
-    const r = await run('export', '--db', db, '--format', 'txt', '--out', out);
+    const r = await runCli('export', '--db', db, '--format', 'txt', '--out', out);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(out, 'utf8')).toBe('192.0.2.10\n192.0.2.20\n203.0.113.50\n2001:db8::10\n');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -160,7 +124,7 @@ describe('minewatch export', () => {
     [['--since', '2024-05-21', '--until', '2024-05-20'], /--since is later than --until/],
   ])('rejects %j with exit 2 and writes nothing', async (args, message) => {
     const out = join(dir, 'rejected.csv');
-    const r = await run('export', '--db', db, ...args, '--out', out);
+    const r = await runCli('export', '--db', db, ...args, '--out', out);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -170,7 +134,7 @@ describe('minewatch export', () => {
 
   it('fails on a missing database without creating it', async () => {
     const missing = join(dir, 'nope.db');
-    const r = await run('export', '--db', missing);
+    const r = await runCli('export', '--db', missing);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`minewatch export: database not found: ${missing}\n`);
@@ -180,7 +144,7 @@ describe('minewatch export', () => {
 
 describe('minewatch show', () => {
   it('prints the summaries then an aligned evidence table, newest first', async () => {
-    const r = await run('show', '192.0.2.10', '--db', db);
+    const r = await runCli('show', '192.0.2.10', '--db', db);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('192.0.2.10 as miner');
@@ -209,7 +173,7 @@ describe('minewatch show', () => {
   });
 
   it('--json prints one object with summaries and evidence', async () => {
-    const r = await run('show', '192.0.2.10', '--db', db, '--json', '--limit', '2');
+    const r = await runCli('show', '192.0.2.10', '--db', db, '--json', '--limit', '2');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as {
       ip: string;
@@ -228,7 +192,7 @@ describe('minewatch show', () => {
   });
 
   it('finds an IPv6 address however it is written', async () => {
-    const r = await run('show', '2001:DB8:0:0:0:0:0:10', '--db', db, '--json');
+    const r = await runCli('show', '2001:DB8:0:0:0:0:0:10', '--db', db, '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { ip: string; summaries: { peers: string[] }[] };
     expect(doc.ip).toBe('2001:db8::10');
@@ -236,7 +200,7 @@ describe('minewatch show', () => {
   });
 
   it('escapes terminal control and bidi characters from the wire', async () => {
-    const r = await run('show', '192.0.2.20', '--db', db);
+    const r = await runCli('show', '192.0.2.20', '--db', db);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).not.toContain('\u202e');
@@ -244,7 +208,7 @@ describe('minewatch show', () => {
   });
 
   it('exits 1 with a clear line for an IP with no evidence', async () => {
-    const r = await run('show', '203.0.113.99', '--db', db);
+    const r = await runCli('show', '203.0.113.99', '--db', db);
     expect(r).toEqual({ code: 1, stdout: '', stderr: `minewatch show: no evidence for IP 203.0.113.99 in ${db}\n` });
   });
 
@@ -255,7 +219,7 @@ describe('minewatch show', () => {
     [['192.0.2.10', '--limit', '0'], /--limit must be a positive integer/],
     [['192.0.2.10', '--limit', 'ten'], /--limit must be a positive integer/],
   ])('rejects %j with exit 2', async (args, message) => {
-    const r = await run('show', ...args, '--db', db);
+    const r = await runCli('show', ...args, '--db', db);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -263,7 +227,7 @@ describe('minewatch show', () => {
 
   it('exits 2 on a missing database without creating it', async () => {
     const missing = join(dir, 'absent.db');
-    const r = await run('show', '192.0.2.10', '--db', missing);
+    const r = await runCli('show', '192.0.2.10', '--db', missing);
     expect(r).toEqual({ code: 2, stdout: '', stderr: `minewatch show: database not found: ${missing}\n` });
     expect(existsSync(missing)).toBe(false);
   });

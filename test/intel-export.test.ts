@@ -8,49 +8,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Command } from 'commander';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerExport } from '../src/cli/export.js';
-import { registerReport } from '../src/cli/report.js';
-import { registerShow } from '../src/cli/show.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { hex } from '../src/synth/scenarios/mining.js';
 import { captureOf, replayBytes } from './support/pipeline.js';
 import { shareSession, uniformTimes } from './support/intel-scripts.js';
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process on a fresh program and captures what it prints. */
-async function run(...args: string[]): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command().exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  registerExport(program);
-  registerShow(program);
-  registerReport(program);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const before = process.exitCode;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    process.exitCode = before;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const notify = (job: string): unknown => ({
   id: null,
@@ -102,7 +66,7 @@ beforeAll(async () => {
 
 describe('minewatch report', () => {
   it('ranks miners by power with owner, coins, workers, hashrate interval, power and kWh/day, first/last seen, farm flag', async () => {
-    const r = await run('report', '--db', db, '--assets', assets);
+    const r = await runCli('report', '--db', db, '--assets', assets);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('Miner IPs by estimated power (3 of 3):');
@@ -117,7 +81,7 @@ describe('minewatch report', () => {
   });
 
   it('--by workers and --top, --json, and bad options', async () => {
-    const top = await run('report', '--db', db, '--by', 'workers', '--top', '1', '--json');
+    const top = await runCli('report', '--db', db, '--by', 'workers', '--top', '1', '--json');
     const parsed = JSON.parse(top.stdout) as { rank: number; ip: string; workers: string[]; algorithms: { algo: string; est_hashrate: number }[]; owner: { status: string }; est_power_w: number }[];
     expect(parsed).toHaveLength(1);
     expect(parsed[0]).toMatchObject({ rank: 1, ip: '192.0.2.40', owner: { status: 'no-asset-map' } });
@@ -126,33 +90,33 @@ describe('minewatch report', () => {
     // 1.69 PH/s at 17.5–34 J/TH: about 43 kW in the middle.
     expect(parsed[0]!.est_power_w / 1000).toBeGreaterThan(35);
     expect(parsed[0]!.est_power_w / 1000).toBeLessThan(50);
-    expect((await run('report', '--db', db, '--by', 'luck')).code).toBe(2);
-    expect((await run('report', '--db', db, '--top', '0')).code).toBe(2);
-    expect((await run('report', '--db', db, '--farm-kw', 'lots')).code).toBe(2);
-    expect((await run('report', '--db', join(dir, 'missing.db'))).code).toBe(2);
+    expect((await runCli('report', '--db', db, '--by', 'luck')).code).toBe(2);
+    expect((await runCli('report', '--db', db, '--top', '0')).code).toBe(2);
+    expect((await runCli('report', '--db', db, '--farm-kw', 'lots')).code).toBe(2);
+    expect((await runCli('report', '--db', join(dir, 'missing.db'))).code).toBe(2);
     const badAssets = join(dir, 'bad.csv');
     writeFileSync(badAssets, 'prefix,owner\nnot-an-ip,x\n');
-    const bad = await run('report', '--db', db, '--assets', badAssets);
+    const bad = await runCli('report', '--db', db, '--assets', badAssets);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.csv:2: not an IP address/);
   });
 
   it('farm thresholds can be raised for a run', async () => {
-    const r = await run('report', '--db', db, '--farm-workers', '50', '--farm-sessions', '50', '--farm-kw', '1000', '--json');
+    const r = await runCli('report', '--db', db, '--farm-workers', '50', '--farm-sessions', '50', '--farm-kw', '1000', '--json');
     expect((JSON.parse(r.stdout) as { farm: boolean }[]).every((e) => !e.farm)).toBe(true);
   });
 });
 
 describe('minewatch export', () => {
   it('csv and json carry sessions, workers, estimates, power and the owner fields', async () => {
-    const csv = await run('export', '--db', db, '--assets', assets);
+    const csv = await runCli('export', '--db', db, '--assets', assets);
     const [header, ...rows] = csv.stdout.trim().split('\r\n');
     const fields = header!.split(',');
     for (const f of ['sessions', 'workers', 'est_hashrate', 'est_hashrate_low', 'est_hashrate_high', 'est_power_w', 'est_kwh_day', 'owner_id', 'owner_name', 'owner_place', 'owner_tags', 'owner_status']) {
       expect(fields).toContain(f);
     }
     expect(rows).toHaveLength(3);
-    const json = JSON.parse((await run('export', '--db', db, '--format', 'json', '--assets', assets)).stdout) as Record<string, unknown>[];
+    const json = JSON.parse((await runCli('export', '--db', db, '--format', 'json', '--assets', assets)).stdout) as Record<string, unknown>[];
     const farm = json.find((r) => r.ip === '192.0.2.40')!;
     expect(farm).toMatchObject({
       sessions: 12,
@@ -175,7 +139,7 @@ describe('minewatch export', () => {
   });
 
   it('--format eve writes one Suricata alert line per session with the documented fields', async () => {
-    const r = await run('export', '--db', db, '--format', 'eve', '--assets', assets);
+    const r = await runCli('export', '--db', db, '--format', 'eve', '--assets', assets);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(14);
@@ -205,14 +169,14 @@ describe('minewatch export', () => {
 
 describe('minewatch show', () => {
   it('lists the owner, the estimates and the sessions of an IP', async () => {
-    const r = await run('show', '192.0.2.41', '--db', db, '--assets', assets, '--limit', '2');
+    const r = await runCli('show', '192.0.2.41', '--db', db, '--assets', assets, '--limit', '2');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('192.0.2.41 as miner');
     expect(r.stdout).toContain('owner         Example Broadband (ISP-7), Region North, tags residential, prefix 192.0.2.0/24');
     expect(r.stdout).toMatch(/hashrate {6}sha256d: \d+(\.\d+)? [kMGT]?H\/s \[/);
     expect(r.stdout).toContain('Sessions, oldest first (1 of 1):');
     expect(r.stdout).toMatch(/shares 60 sub \/ 60 acc \/ 0 rej; difficulty 1024;/);
-    const json = JSON.parse((await run('show', '192.0.2.41', '--db', db, '--json')).stdout) as { owner: { status: string }; sessions: unknown[]; intel: { sessions: number } };
+    const json = JSON.parse((await runCli('show', '192.0.2.41', '--db', db, '--json')).stdout) as { owner: { status: string }; sessions: unknown[]; intel: { sessions: number } };
     expect(json.owner.status).toBe('no-asset-map');
     expect(json.sessions).toHaveLength(1);
     expect(json.intel.sessions).toBe(1);
