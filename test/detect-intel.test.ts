@@ -80,6 +80,46 @@ describe('DNS', () => {
     expect(hits.filter((h) => h.kind === 'dns.query')).toHaveLength(1);
   });
 
+  it('reads DNS over TCP as over UDP: evidence on the asker, answers learned, length prefixes split anywhere', async () => {
+    const framed = (msg: Buffer): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg]);
+    const noise = framed(dnsQuery(1, 'www.example.net'));
+    const query = framed(dnsQuery(0x4242, 'pool.supportxmr.com'));
+    const answer = framed(dnsAnswer(0x4242, 'pool.supportxmr.com', [{ type: 'A', name: 'pool.supportxmr.com', address: '203.0.113.81', ttl: 60 }]));
+    const overTcp = conversation({
+      // An unlisted query first, then the pool's in the same connection; every segment
+      // boundary falls inside a length prefix or a message.
+      turns: [
+        { from: 'client', data: Buffer.concat([noise, query]) },
+        { from: 'server', data: Buffer.concat([framed(dnsAnswer(1, 'www.example.net', [])), answer]) },
+      ],
+      serverIp: RESOLVER.ip,
+      serverPort: 53,
+      client: { ip: CLIENT, port: 40123 },
+      startMicros: T0,
+      session: { mss: 7 },
+    });
+    const tls = tlsSession('203.0.113.81', 443, { alpn: [] }, 8, 10_000_000, T0 + 1_000_000);
+    const r = await replayBytes(captureOf([overTcp, tls]), undefined, 'intel.pcap', shippedSignatures());
+    const dns = r.hits.filter((h) => h.kind === 'dns.query');
+    expect(kinds(dns)).toEqual([`dns.query low ${CLIENT} 203.0.113.81:0`]);
+    expect(dns[0]).toMatchObject({ poolHost: 'pool.supportxmr.com', transport: 'tcp', detector: 'dns' });
+    expect(kinds(r.hits.filter((h) => h.kind === 'tls.pool-endpoint'))).toEqual([`tls.pool-endpoint medium ${CLIENT} 203.0.113.81:443`]);
+    expect(r.sensor.engine.stats.dnsMessages).toBe(4);
+    expect(r.sensor.engine.stats.dnsLearned).toBe(1);
+  });
+
+  it('a TCP stream to port 53 that is not DNS is dropped, not misread', async () => {
+    const junk = conversation({
+      turns: [{ from: 'client', data: Buffer.from('\x00\x05hello world, this is not DNS at all') }, { from: 'server', data: Buffer.alloc(300, 0xff) }],
+      serverIp: RESOLVER.ip,
+      serverPort: 53,
+      client: { ip: CLIENT, port: 40124 },
+      startMicros: T0,
+    });
+    const r = await replayBytes(captureOf([junk]), undefined, 'intel.pcap', shippedSignatures());
+    expect(r.hits).toEqual([]);
+  });
+
   it('follows CNAME chains both ways: the listed name may be the question or the target', async () => {
     const listedTarget = dnsExchange(
       'mine.innocent.example',

@@ -13,6 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkDetections, sameResults } from '../scripts/bench/check.js';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { writeTrafficMix, type GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
+import { dnsAnswer, dnsQuery } from '../src/synth/dns.js';
+import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
+import { applicationData, clientHelloRecord, serverHelloRecord } from '../src/synth/tls.js';
+import { captureOf, conversation } from './support/pipeline.js';
 import { PROJECT_ROOT, sharedCapturesDir } from '../src/util/paths.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
@@ -81,6 +85,36 @@ describe('replay --workers', () => {
   it.runIf(shared !== null)('stores the same rows as one worker on the shared third-party captures', () => {
     const files = ['mining', 'benign'].flatMap((sub) => readdirSync(join(shared!, sub)).map((f) => join(shared!, sub, f))).filter((f) => /\.pcap(ng)?$/.test(f));
     compare(files, 2);
+  });
+
+  it('reads DNS over TCP in every shard: the learned pool address tags a flow of another shard alike', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+    const framed = (msg: Buffer): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg]);
+    const t0 = 1_780_000_000_000_000;
+    const parts: TimedPacket[][] = [
+      conversation({
+        turns: [
+          { from: 'client', data: framed(dnsQuery(9, 'pool.supportxmr.com')) },
+          { from: 'server', data: framed(dnsAnswer(9, 'pool.supportxmr.com', [{ type: 'A', name: 'pool.supportxmr.com', address: '203.0.113.81', ttl: 600 }])) },
+        ],
+        serverIp: '192.0.2.53',
+        serverPort: 53,
+        client: { ip: '192.0.2.44', port: 40123 },
+        startMicros: t0,
+        session: { mss: 9 },
+      }),
+    ];
+    // Encrypted flows to the learned address from many clients: some land in each shard.
+    for (let n = 0; n < 12; n++) {
+      const turns: Turn[] = [{ from: 'client', data: clientHelloRecord({ alpn: [] }) }, { from: 'server', data: Buffer.concat([serverHelloRecord(), applicationData(900)]) }];
+      for (let i = 0; i < 8; i++) turns.push({ from: 'client', data: applicationData(80, i), gapMicros: 10_000_000 }, { from: 'server', data: applicationData(300, i) });
+      parts.push(conversation({ turns, serverIp: '203.0.113.81', serverPort: 443, client: { ip: `192.0.2.${100 + n}`, port: 50_000 + n }, startMicros: t0 + 1_000_000 + n * 1000 }));
+    }
+    const file = join(dir, 'dns-tcp.pcap');
+    writeFileSync(file, captureOf(parts));
+    const { one } = compare([file], 2);
+    compare([file], 3);
+    expect(one.summary.miners.length).toBeGreaterThan(1);
   });
 
   it('replays standard input and gzip files in workers too (their payload is copied into the rings)', () => {

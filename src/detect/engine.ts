@@ -41,6 +41,7 @@ import { DEFAULT_ENGINE_OPTIONS, newDetectStats, type DetectStats, type EngineCo
 import { checkSustained, countFlight, payloadlessFlowEnd, startSv2Checks } from './flow-intel.js';
 import { clearCarries, FlowInspection, maybeBypass, Mode } from './flow-state.js';
 import { CarryBudget } from './framing.js';
+import { feedDnsStream, type DnsStreamReaders } from './frame-dns-stream.js';
 import { feedHttp } from './frame-http.js';
 import { feedLines } from './frame-lines.js';
 import { probe } from './frame-probe.js';
@@ -66,6 +67,8 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   /** DNS evidence and the pool addresses learned from answers (kept across reloads). */
   readonly dns: DnsWatcher;
   private readonly dnsScreen = new DnsScreen();
+  /** What DNS over TCP reads its messages with (frame-dns-stream.ts). */
+  private readonly dnsReaders: DnsStreamReaders;
   private signatures: SignatureSource;
   /** Successful reloads since start. */
   signatureReloads = 0;
@@ -82,6 +85,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     this.verdict = new Verdict(sink, this.stats, options.maxEvidencePerFlow, observers);
     this.cx = { opts: options, stats: this.stats, verdict: this.verdict, carries: new CarryBudget(options.maxCarryBytesTotal, this.stats) };
     this.dns = new DnsWatcher((flow, minerSide, f, ts, pool) => this.verdict.emitIntel(flow, null, minerSide, f, ts, pool));
+    this.dnsReaders = { dns: this.dns, screen: this.dnsScreen };
   }
 
   /** Bytes the carries of all flows hold now (partial lines, heads, messages); at most
@@ -152,6 +156,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     else if (d.mode === Mode.Http) feedHttp(cx, flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.Tls) feedTls(cx, flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.WebSocket) feedWebSocket(cx, flow, st, d, dir, buf, offset, end, tsMicros);
+    else if (d.mode === Mode.DnsStream) feedDnsStream(cx, this.dnsReaders, flow, st, d, dir, buf, offset, end, tsMicros);
     if (flow.app === st) maybeBypass(cx, flow, st);
   }
 
@@ -198,6 +203,12 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const st = new FlowInspection(set, this.cx.carries);
     flow.app = st;
     this.stats.flowsInspected++;
+    if (flow.protocol === 6 && (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) && dnsWanted(set)) {
+      // DNS over TCP: both directions are length-prefixed messages, nothing else is read.
+      st.dirs[0].mode = Mode.DnsStream;
+      st.dirs[1].mode = Mode.DnsStream;
+      return st;
+    }
     st.pool = findPoolEndpoint(flow, set, this.dns.learned, ts);
     if (dir === 0 && flow.sawSyn) startSv2Checks(this.cx, flow, st, buf, offset, offset + length, ts);
     return st;
@@ -233,6 +244,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     }
     const st = app as FlowInspection | undefined;
     if (st) clearCarries(st);
+    if (st?.dns) this.dns.onFlowEnd(flow, st.dns); // DNS over TCP: queries never answered
     if (st?.confirmed) {
       this.verdict.flowEnd(flow, st, _reason);
     } else if (st?.watch) {

@@ -10,6 +10,7 @@ import type { PoolEndpointMatch } from './endpoint.js';
 import type { EngineContext } from './engine-context.js';
 import { Carry, type CarryBudget } from './framing.js';
 import type { FlightCounter } from './sv2.js';
+import type { DnsFlowState } from './dns.js';
 import type { TlsFacts } from './tls.js';
 import type { WebSocketReader } from './websocket.js';
 
@@ -21,6 +22,8 @@ export const enum Mode {
   Tls,
   /** RFC 6455 frames after an Upgrade handshake; text messages are read as JSON lines. */
   WebSocket,
+  /** DNS over TCP: length-prefixed messages (frame-dns-stream.ts). */
+  DnsStream,
   Off,
 }
 
@@ -96,6 +99,8 @@ export class FlowInspection {
   held: HeldMessage[] = [];
   /** Evidence keys already emitted; made on the first emission (most flows never emit). */
   emitted: Set<string> | null = null;
+  /** DNS over TCP: the queries waiting for answers, once a message may name a pool. */
+  dns: DnsFlowState | null = null;
 
   readonly dirs: [DirectionState, DirectionState];
 }

@@ -87,17 +87,15 @@ export class PacketDispatcher {
   };
 
   /**
-   * DNS over UDP that may name a listed pool: detection learns pool addresses from the
-   * answers and applies them to later flows of any shard, so every shard reads it (their
-   * copies of its evidence are dropped at the merge).
+   * DNS that may name a listed pool: detection learns pool addresses from the answers and
+   * applies them to later flows of any shard, so every shard reads it (their copies of its
+   * evidence are dropped at the merge). UDP datagrams are screened here; DNS over TCP, rare
+   * and framed across segments, goes to every shard whole.
    */
   private everyShardNeeds(d: DecodedPacket): boolean {
-    return (
-      d.protocol === IPPROTO_UDP &&
-      (d.srcPort === DNS_PORT || d.dstPort === DNS_PORT) &&
-      this.dnsNames !== null &&
-      this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL
-    );
+    if (this.dnsNames === null || (d.srcPort !== DNS_PORT && d.dstPort !== DNS_PORT)) return false;
+    if (d.protocol !== IPPROTO_UDP) return true;
+    return this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL;
   }
 
 

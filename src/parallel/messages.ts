@@ -24,8 +24,9 @@ export interface WorkerTotals {
   /** Flows of other shards this worker handled too (DNS: see dispatcher.ts). */
   sharedFlowsCreated: number;
   detect: DetectStats;
-  /** Of `detect`, what copies of other shards' datagrams added (the owner counts them). */
-  sharedDetect: Pick<DetectStats, 'dnsMessages' | 'dnsLearned'>;
+  /** Of `detect`, what copies of other shards' packets added (their owner counts them);
+   *  evidence aside, which the merge deduplicates. */
+  sharedDetect: DetectStats;
 }
 
 export type WorkerMessage =

@@ -7,6 +7,7 @@
  */
 import { createReplaySensor } from '../cli/replay-pipeline.js';
 import type { DecodedPacket } from '../decode/types.js';
+import { newDetectStats, type DetectStats } from '../detect/engine-context.js';
 import type { Sensor } from '../sensor.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
 import type { ReplayRecord, WorkerTotals } from './messages.js';
@@ -21,7 +22,9 @@ export class ShardProcessor {
   through = 0;
   private readonly sensor: Sensor;
   private sharedFlowsCreated = 0;
-  private readonly sharedDetect = { dnsMessages: 0, dnsLearned: 0 };
+  /** What copies of other shards' packets added to the detection counters (evidence aside:
+   *  the merge drops the copies' evidence and counts them). */
+  private readonly sharedDetect: DetectStats = newDetectStats();
 
   constructor(signatures: SignatureSet, maxFlows: number) {
     this.sensor = createReplaySensor(
@@ -43,14 +46,15 @@ export class ShardProcessor {
     this.ordinal = ordinal;
     const flows = this.sensor.flows;
     if (shared) {
+      // Copies are rare (DNS that may name a pool): a snapshot of the counters is cheap here.
       const detect = this.sensor.engine.stats;
+      const before = { ...detect };
       const created = flows.stats.created;
-      const messages = detect.dnsMessages;
-      const learned = detect.dnsLearned;
       flows.processPacket(pkt);
       this.sharedFlowsCreated += flows.stats.created - created;
-      this.sharedDetect.dnsMessages += detect.dnsMessages - messages;
-      this.sharedDetect.dnsLearned += detect.dnsLearned - learned;
+      for (const key of Object.keys(before) as (keyof DetectStats)[]) {
+        if (key !== 'evidence' && key !== 'intelEvidence') this.sharedDetect[key] += detect[key] - before[key];
+      }
     } else {
       flows.processPacket(pkt);
     }

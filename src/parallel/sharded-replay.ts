@@ -237,10 +237,9 @@ export class ShardedReplay {
     for (const r of results.slice(1)) {
       for (const key of Object.keys(detect) as (keyof DetectStats)[]) detect[key] += r.detect[key];
     }
-    // Datagrams every shard read (see dispatcher.ts) count once: in their flow's own shard.
+    // Packets every shard read (DNS, see dispatcher.ts) count once: in their flow's own shard.
     for (const r of results) {
-      detect.dnsMessages -= r.sharedDetect.dnsMessages;
-      detect.dnsLearned -= r.sharedDetect.dnsLearned;
+      for (const key of Object.keys(detect) as (keyof DetectStats)[]) detect[key] -= r.sharedDetect[key];
     }
     // Shared DNS gives intel evidence in every shard; only the first copy is kept.
     detect.evidence -= this.evidenceCopies;
