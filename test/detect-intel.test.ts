@@ -108,7 +108,7 @@ describe('DNS', () => {
     expect(r.sensor.engine.stats.dnsLearned).toBe(1);
   });
 
-  it('a TCP stream to port 53 that is not DNS is dropped, not misread', async () => {
+  it('a TCP stream to port 53 that is not DNS is dropped, not misread (garbage of every size and segmentation)', async () => {
     const junk = conversation({
       turns: [{ from: 'client', data: Buffer.from('\x00\x05hello world, this is not DNS at all') }, { from: 'server', data: Buffer.alloc(300, 0xff) }],
       serverIp: RESOLVER.ip,
@@ -116,8 +116,23 @@ describe('DNS', () => {
       client: { ip: CLIENT, port: 40124 },
       startMicros: T0,
     });
-    const r = await replayBytes(captureOf([junk]), undefined, 'intel.pcap', shippedSignatures());
+    const rand = seededRandom(5353);
+    const fuzz = Array.from({ length: 120 }, (_, n) =>
+      conversation({
+        turns: [
+          { from: 'client', data: Buffer.from(Array.from({ length: randomInt(rand, 1, 3000) }, () => randomInt(rand, 0, 255))) },
+          { from: 'server', data: Buffer.from(Array.from({ length: randomInt(rand, 1, 3000) }, () => randomInt(rand, 0, 255))) },
+        ],
+        serverIp: RESOLVER.ip,
+        serverPort: 53,
+        client: { ip: CLIENT, port: 41000 + n },
+        startMicros: T0 + n * 5000,
+        session: { mss: randomInt(rand, 1, 1400) },
+      }),
+    );
+    const r = await replayBytes(captureOf([junk, ...fuzz]), undefined, 'intel.pcap', shippedSignatures());
     expect(r.hits).toEqual([]);
+    expect(r.sensor.engine.carryBytesHeld).toBe(0);
   });
 
   it('follows CNAME chains both ways: the listed name may be the question or the target', async () => {
