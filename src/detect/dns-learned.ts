@@ -26,8 +26,6 @@ export interface LearnLimits {
 
 export class LearnedEndpoints {
   private readonly byAddress = new Map<string, LearnedEndpoint>();
-  /** Addresses learned since the table was made (re-learning counts again). */
-  learnedTotal = 0;
 
   get size(): number {
     return this.byAddress.size;
@@ -37,7 +35,6 @@ export class LearnedEndpoints {
     const ttl = Math.min(Math.max(ttlSeconds, limits.ttlFloorSeconds), Math.max(limits.ttlCapSeconds, limits.ttlFloorSeconds));
     this.byAddress.delete(address); // re-insert: newest last
     this.byAddress.set(address, { address, name, question, entry, learnedMicros: nowMicros, expiresMicros: nowMicros + ttl * 1e6 });
-    this.learnedTotal++;
     while (this.byAddress.size > Math.max(1, limits.maxEntries)) {
       this.byAddress.delete(this.byAddress.keys().next().value!);
     }

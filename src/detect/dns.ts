@@ -8,6 +8,7 @@ import type { Direction, Flow } from '../flow/types.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
 import type { PoolEntry } from '../signatures/types.js';
 import { LearnedEndpoints } from './dns-learned.js';
+import { DnsScreen } from './dns-screen.js';
 import { cnameChain, parseDnsMessage, type DnsMessage } from './dns-message.js';
 import { entryDetail, entryDialect, entryLabel, joinProvenance, ruleLabel, type IntelFinding } from './intel.js';
 
@@ -37,18 +38,30 @@ export interface PoolSide {
 
 export type IntelSink = (flow: Flow, minerSide: Direction, f: IntelFinding, tsMicros: number, pool?: PoolSide) => void;
 
+/** The engine's DNS counters (DetectStats), which the watcher keeps up to date. */
+export interface DnsCounters {
+  /** Messages read: screened out (counted by the screen's caller) or parsed here. */
+  dnsMessages: number;
+  dnsLearned: number;
+}
+
 export class DnsWatcher {
   readonly learned = new LearnedEndpoints();
-  messages = 0;
+  /** The cheap first look every DNS message gets, over UDP or TCP (dns-screen.ts). */
+  readonly screen = new DnsScreen();
   /** Querier|name → capture time of the last dns.query hit, for the repeat window. */
   private readonly recent = new Map<string, number>();
 
-  constructor(private readonly emit: IntelSink) {}
+  constructor(
+    private readonly emit: IntelSink,
+    private readonly counters: DnsCounters,
+  ) {}
 
+  /** A message that may name a listed pool (it passed the screen): parsed in full. */
   onDatagram(flow: Flow, st: DnsFlowState, dir: Direction, buf: Buffer, offset: number, length: number, ts: number): void {
     const msg = parseDnsMessage(buf, offset, offset + length);
     if (!msg || msg.question === undefined) return;
-    this.messages++;
+    this.counters.dnsMessages++;
     if (!msg.response) {
       if (st.pending.length < MAX_PENDING) st.pending.push({ id: msg.id, question: msg.question, tsMicros: ts, client: dir });
       return;
@@ -88,6 +101,7 @@ export class DnsWatcher {
         maxEntries: learn.params.get('max-entries') ?? 65536,
       };
       for (const r of records) this.learned.learn(r.address!, name, msg.question!, entry, r.ttl, ts, limits);
+      this.counters.dnsLearned += records.length;
     }
     const status = msg.rcode === RCODE_NXDOMAIN ? 'NXDOMAIN' : records.length === 0 ? 'no address' : undefined;
     this.queryEvidence(flow, set, client, msg.question!, name, entry, chain.length > 1 ? chain.slice(1) : [], ts, status, records.map((r) => r.address!));

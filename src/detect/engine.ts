@@ -35,13 +35,13 @@ import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type Signatu
 import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
 import type { MessageObserver } from './dialect.js';
 import { DNS_PORT, DnsFlowState, DnsWatcher } from './dns.js';
-import { DnsScreen, SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from './dns-screen.js';
+import { SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from './dns-screen.js';
 import { findPoolEndpoint } from './endpoint.js';
 import { DEFAULT_ENGINE_OPTIONS, newDetectStats, type DetectStats, type EngineContext, type EngineOptions } from './engine-context.js';
 import { checkSustained, countFlight, payloadlessFlowEnd, startSv2Checks } from './flow-intel.js';
 import { clearCarries, FlowInspection, maybeBypass, Mode } from './flow-state.js';
 import { CarryBudget } from './framing.js';
-import { feedDnsStream, type DnsStreamReaders } from './frame-dns-stream.js';
+import { feedDnsStream } from './frame-dns-stream.js';
 import { feedHttp } from './frame-http.js';
 import { feedLines } from './frame-lines.js';
 import { probe } from './frame-probe.js';
@@ -66,9 +66,6 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   private readonly cx: EngineContext;
   /** DNS evidence and the pool addresses learned from answers (kept across reloads). */
   readonly dns: DnsWatcher;
-  private readonly dnsScreen = new DnsScreen();
-  /** What DNS over TCP reads its messages with (frame-dns-stream.ts). */
-  private readonly dnsReaders: DnsStreamReaders;
   private signatures: SignatureSource;
   /** Successful reloads since start. */
   signatureReloads = 0;
@@ -84,8 +81,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     this.signatures = signatures === undefined ? fixedSignatures(payloadOnlySignatures()) : signatures instanceof SignatureSet ? fixedSignatures(signatures) : signatures;
     this.verdict = new Verdict(sink, this.stats, options.maxEvidencePerFlow, observers);
     this.cx = { opts: options, stats: this.stats, verdict: this.verdict, carries: new CarryBudget(options.maxCarryBytesTotal, this.stats) };
-    this.dns = new DnsWatcher((flow, minerSide, f, ts, pool) => this.verdict.emitIntel(flow, null, minerSide, f, ts, pool));
-    this.dnsReaders = { dns: this.dns, screen: this.dnsScreen };
+    this.dns = new DnsWatcher((flow, minerSide, f, ts, pool) => this.verdict.emitIntel(flow, null, minerSide, f, ts, pool), this.stats);
   }
 
   /** Bytes the carries of all flows hold now (partial lines, heads, messages); at most
@@ -156,7 +152,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     else if (d.mode === Mode.Http) feedHttp(cx, flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.Tls) feedTls(cx, flow, st, d, dir, buf, offset, end, tsMicros);
     else if (d.mode === Mode.WebSocket) feedWebSocket(cx, flow, st, d, dir, buf, offset, end, tsMicros);
-    else if (d.mode === Mode.DnsStream) feedDnsStream(cx, this.dnsReaders, flow, st, d, dir, buf, offset, end, tsMicros);
+    else if (d.mode === Mode.DnsStream) feedDnsStream(cx, this.dns, flow, st, d, dir, buf, offset, end, tsMicros);
     if (flow.app === st) maybeBypass(cx, flow, st);
   }
 
@@ -169,7 +165,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
     const set = this.signatures.current;
     if (!dnsWanted(set)) return DATAGRAM_LET_GO;
-    const seen = this.dnsScreen.screen(buf, offset, offset + length, set.pools.nameHashes);
+    const seen = this.dns.screen.screen(buf, offset, offset + length, set.pools.nameHashes);
     if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
     if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
     return DATAGRAM_SKIP;
@@ -187,11 +183,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       st = new DnsFlowState(set);
       flow.app = st;
     }
-    const before = this.dns.learned.learnedTotal;
-    const parsed = this.dns.messages;
     this.dns.onDatagram(flow, st, dir, buf, offset, length, tsMicros);
-    this.stats.dnsMessages += this.dns.messages - parsed;
-    this.stats.dnsLearned += this.dns.learned.learnedTotal - before;
   }
 
   /**

@@ -7,21 +7,16 @@
  */
 import type { Direction, Flow } from '../flow/types.js';
 import { DnsFlowState, type DnsWatcher } from './dns.js';
-import { SCREEN_MALFORMED, SCREEN_MAYBE_POOL, type DnsScreen } from './dns-screen.js';
+import { SCREEN_MALFORMED, SCREEN_MAYBE_POOL } from './dns-screen.js';
 import type { EngineContext } from './engine-context.js';
 import { Mode, type DirectionState, type FlowInspection } from './flow-state.js';
 
 /** Two length bytes and the largest message they can announce. */
 const MAX_FRAME = 2 + 65535;
 
-export interface DnsStreamReaders {
-  dns: DnsWatcher;
-  screen: DnsScreen;
-}
-
 export function feedDnsStream(
   cx: EngineContext,
-  r: DnsStreamReaders,
+  dns: DnsWatcher,
   flow: Flow,
   st: FlowInspection,
   d: DirectionState,
@@ -32,7 +27,7 @@ export function feedDnsStream(
   ts: number,
 ): void {
   if (d.carry.length === 0) {
-    const used = readMessages(cx, r, flow, st, d, dir, buf, start, end, ts);
+    const used = readMessages(cx, dns, flow, st, d, dir, buf, start, end, ts);
     if (d.mode === Mode.DnsStream && used < end && !d.carry.append(buf, used, end, MAX_FRAME)) d.mode = Mode.Off;
     return;
   }
@@ -43,7 +38,7 @@ export function feedDnsStream(
   }
   const held = d.carry.buffer;
   const length = d.carry.length;
-  const used = readMessages(cx, r, flow, st, d, dir, held, 0, length, ts);
+  const used = readMessages(cx, dns, flow, st, d, dir, held, 0, length, ts);
   if (used === 0) return;
   const rest = used < length ? Buffer.from(held.subarray(used, length)) : null;
   d.carry.clear();
@@ -53,7 +48,7 @@ export function feedDnsStream(
 /** Reads the complete messages in [start, end); returns where the first incomplete one starts. */
 function readMessages(
   cx: EngineContext,
-  r: DnsStreamReaders,
+  dns: DnsWatcher,
   flow: Flow,
   st: FlowInspection,
   d: DirectionState,
@@ -68,7 +63,7 @@ function readMessages(
     const length = (buf[pos]! << 8) | buf[pos + 1]!;
     if (pos + 2 + length > end) break;
     const from = pos + 2;
-    const seen = r.screen.screen(buf, from, from + length, st.set.pools.nameHashes);
+    const seen = dns.screen.screen(buf, from, from + length, st.set.pools.nameHashes);
     if (seen === SCREEN_MALFORMED) {
       d.mode = Mode.Off; // not DNS, or out of step: nothing further can be framed
       return end;
@@ -76,11 +71,7 @@ function readMessages(
     st.readable = true;
     if (seen === SCREEN_MAYBE_POOL) {
       st.dns ??= new DnsFlowState(st.set);
-      const before = r.dns.learned.learnedTotal;
-      const parsed = r.dns.messages;
-      r.dns.onDatagram(flow, st.dns, dir, buf, from, length, ts);
-      cx.stats.dnsMessages += r.dns.messages - parsed;
-      cx.stats.dnsLearned += r.dns.learned.learnedTotal - before;
+      dns.onDatagram(flow, st.dns, dir, buf, from, length, ts);
     } else {
       cx.stats.dnsMessages++;
     }
