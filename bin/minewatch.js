@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// The bundled CLI (npm run build: dist/ compiled by tsc, then scripts/bundle.ts).
-import '../dist/bundle/minewatch.js';
+// The bundled CLI (npm run build: dist/ compiled by tsc, bundled, its code cache saved).
+import { runBundle } from '../dist/util/bundle-loader.js';
+
+runBundle('minewatch');

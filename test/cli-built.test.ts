@@ -5,9 +5,10 @@
  * shipped signatures from its place in dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
@@ -20,9 +21,48 @@ function run(args: string[]): { code: number | null; stdout: string; stderr: str
 }
 
 describe('the built command', () => {
-  it('is built (npm ci runs npm run build)', () => {
-    expect(existsSync(join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.js')), 'dist/bundle/minewatch.js is missing: run npm run build').toBe(true);
-    expect(existsSync(join(PROJECT_ROOT, 'dist', 'bundle', 'shard-worker.js'))).toBe(true);
+  it('is built (npm ci runs npm run build), with code caches V8 takes', () => {
+    for (const name of ['minewatch', 'shard-worker']) {
+      const bundle = join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs`);
+      expect(existsSync(bundle), `${bundle} is missing: run npm run build`).toBe(true);
+      expect(existsSync(`${bundle}.cache`), `${bundle}.cache is missing: run npm run build`).toBe(true);
+    }
+    // In a plain node (as the command runs, not under the test runner's flags), and in a
+    // worker thread as the shard workers load theirs.
+    const check = `
+      const { Worker } = require('node:worker_threads');
+      const loader = ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href)};
+      const boot = 'import(' + JSON.stringify(loader) + ').then((m) => require("node:worker_threads").parentPort.postMessage(m.compileBundle("shard-worker").cacheAccepted))';
+      import(loader).then((m) => {
+        const main = m.compileBundle('minewatch').cacheAccepted;
+        new Worker(boot, { eval: true }).on('message', (worker) => console.log(JSON.stringify({ main, worker })));
+      });`;
+    const r = spawnSync(process.execPath, ['-e', check], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ main: true, worker: true });
+  });
+
+  it('ignores a code cache that does not fit the bundle, and still runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minewatch-cache-'));
+    const bundle = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs');
+    copyFileSync(bundle, join(dir, 'minewatch.cjs'));
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules')); // better-sqlite3 is not bundled
+    // The worker's cache (another source) and garbage: both refused by V8, neither fatal.
+    for (const cache of [readFileSync(join(PROJECT_ROOT, 'dist', 'bundle', 'shard-worker.cjs.cache')), Buffer.from('not a code cache')]) {
+      writeFileSync(join(dir, 'minewatch.cjs.cache'), cache);
+      // A process each: V8 keeps compiled sources per process and would not look at the
+      // second cache at all.
+      const loader = pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href;
+      const boot = `import(${JSON.stringify(loader)}).then((m) => {
+        process.stderr.write('cache accepted: ' + m.compileBundle('minewatch', ${JSON.stringify(dir)}).cacheAccepted + '\\n');
+        m.runBundle('minewatch', ${JSON.stringify(dir)});
+      })`;
+      // argv as the command gets it: node, a script name, then the arguments.
+      const r = spawnSync(process.execPath, ['-e', boot, 'minewatch', '--version'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('cache accepted: false\n');
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    }
   });
 
   it('replays the bundled capture in one process and in two workers, with the same miners', () => {

@@ -97,7 +97,7 @@ export function ndpiVersion(path: string): string {
 /** How to start minewatch: the built, bundled CLI (rebuilt when src/ is newer) or src/ through tsx. */
 export function minewatchCommand(fromSource: boolean, log: (line: string) => void): string[] {
   if (fromSource) return [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts')];
-  const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.js');
+  const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs');
   if (!existsSync(built) || newestMtime(join(PROJECT_ROOT, 'src')) > statSync(built).mtimeMs) {
     log('building dist/ (npm run build) ...');
     const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, stdio: 'inherit' });

@@ -15,7 +15,7 @@ import { SessionTracker } from '../detect/session-tracker.js';
 import type { Evidence } from '../detect/types.js';
 import { ownersToRecord } from '../cli/intel-options.js';
 import { AssetMap } from '../store/asset-map.js';
-import { FeedServer, type FeedEvent } from '../feed/server.js';
+import type { FeedEvent, FeedServer } from '../feed/server.js';
 import { hitMessage, ipMessage, statsMessage } from '../feed/messages.js';
 import { Sensor } from '../sensor.js';
 import type { CaptureStatsRecord, SensorState } from '../store/capture-stats.js';
@@ -117,6 +117,9 @@ export class Daemon {
     const d = new Daemon(config, deps);
     try {
       if (config.listen) {
+        // Loaded only here: the WebSocket server (ws, node:http) is start-up time every
+        // replay and feedless run would pay for nothing.
+        const { FeedServer } = await import('../feed/server.js');
         d.feed = await FeedServer.start({
           listen: config.listen,
           token: config.token,

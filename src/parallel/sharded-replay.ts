@@ -61,11 +61,17 @@ class Stopped extends Error {}
 export type ProgressListener = (file: number, progress: ReadProgress) => void;
 
 /**
- * Starts a shard worker: the built shard-worker.js, or, when running from source under
- * tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the --import tsx
- * hooks of the main thread).
+ * Starts a shard worker: from the command's bundle (dist/bundle/minewatch.cjs) the worker's
+ * bundle through the code-cache loader; from tsc's dist/ the compiled shard-worker.js; from
+ * source under tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the
+ * --import tsx hooks of the main thread).
  */
 function startWorker(workerData: WorkerStart): Worker {
+  if (import.meta.url.endsWith('.cjs')) {
+    const loader = new URL('../util/bundle-loader.js', import.meta.url).href;
+    const boot = `import(${JSON.stringify(loader)}).then((m) => m.runBundle('shard-worker'));`;
+    return new Worker(boot, { eval: true, workerData });
+  }
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData });
   const entry = new URL('./shard-worker.ts', import.meta.url).href;
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
@@ -77,6 +83,7 @@ export class ShardedReplay {
   readonly digests = new MinerDigests();
   private readonly merge: OrderedMerge<ReplayRecord>;
   private readonly workers: Worker[] = [];
+  private readonly doneWorkers = new WeakSet<Worker>();
   private readonly chunks: SharedChunks;
   private readonly writers: PacketRingWriter[];
   /** Records released at ordinal copiesAt, by the worker that sent them (firstCopy). */
@@ -186,6 +193,7 @@ export class ShardedReplay {
               this.merge.push(index, m.records, m.through);
             } else {
               this.merge.push(index, m.records, Infinity);
+              this.doneWorkers.add(worker);
               resolve(m.totals);
             }
           });
@@ -226,9 +234,10 @@ export class ShardedReplay {
     this.stop();
   }
 
-  /** Ends the workers and delivers every record received. */
+  /** Ends the workers still running and delivers every record received. A worker that
+   *  sent its totals ends by itself, as soon as its last statement has run. */
   stop(): void {
-    for (const w of this.workers.splice(0)) void w.terminate();
+    for (const w of this.workers.splice(0)) if (!this.doneWorkers.has(w)) void w.terminate();
     this.merge.drain();
   }
 
