@@ -5,7 +5,7 @@
  * shipped signatures from its place in dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,6 +78,17 @@ describe('the built command', () => {
     const one = miners(1);
     expect(one).toEqual(capture.miners.map((m) => m.miner).sort());
     expect(miners(2)).toEqual(one);
+  });
+
+  it('says how to build when there is nothing built', () => {
+    // bin/ alone, as in a clone before npm ci.
+    const dir = mkdtempSync(join(tmpdir(), 'minewatch-unbuilt-'));
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(BIN, join(dir, 'bin', 'minewatch.js'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+    const r = spawnSync(process.execPath, [join(dir, 'bin', 'minewatch.js'), '--version'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('minewatch: not built yet: run npm ci (or npm run build) in the project folder\n');
   });
 
   it('checks the shipped signatures from dist/', () => {

@@ -21,12 +21,21 @@ export const WRITE_CACHE_ENV = 'MINEWATCH_WRITE_CODE_CACHE';
 
 export type BundleName = 'minewatch' | 'shard-worker';
 
+/** Error code when the bundle was never built. */
+export const NOT_BUILT = 'MINEWATCH_NOT_BUILT';
+
 export const BUNDLE_DIR = join(PROJECT_ROOT, 'dist', 'bundle');
 
 /** Compiles a bundle, from its code cache when V8 accepts it. */
 export function compileBundle(name: BundleName, dir = BUNDLE_DIR): { script: Script; cacheAccepted: boolean } {
   const file = join(dir, `${name}.cjs`);
-  const source = readFileSync(file, 'utf8');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw Object.assign(new Error(`${file} is missing: run npm run build (npm ci runs it)`), { code: NOT_BUILT });
+  }
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(`${file}.cache`);
