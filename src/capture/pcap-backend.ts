@@ -17,6 +17,7 @@ export const MISSING_PCAP_MESSAGE =
 /** The parts of node_pcap this backend uses (pcap.js 3.x and its native session). */
 interface PcapModule {
   createSession(device: string, opts: PcapSessionOptions): PcapSession;
+  PcapSession?: { prototype: { on_packet_ready?: (this: PcapSession) => void } };
 }
 
 interface PcapSessionOptions {
@@ -34,6 +35,8 @@ interface NativeSession {
 }
 
 interface PcapSession {
+  /** Set by this backend: called for each packet instead of pcap.js's 'packet' event. */
+  [DIRECT_HANDLER]?: () => void;
   link_type: string;
   /** Reused packet and header buffers the native side fills before each 'packet' event. */
   buf: Buffer;
@@ -55,6 +58,30 @@ const LINK_TYPES: Readonly<Record<string, number>> = {
 
 let cached: PcapModule | null = null;
 
+export const DIRECT_HANDLER = Symbol('minewatch packet handler');
+
+/**
+ * pcap.js answers each packet from the native side with a new wrapper object and an
+ * EventEmitter 'packet' event. Its sessions bind their per-packet callback from the
+ * prototype when constructed, so replacing the prototype's method before any session
+ * exists lets a session with a direct handler skip both (other sessions still get the
+ * event). The native call per packet stays: node_pcap dispatches one packet at a time.
+ */
+function callDirectHandlers(mod: PcapModule): boolean {
+  const proto = mod.PcapSession?.prototype;
+  const original = proto?.on_packet_ready;
+  if (!proto || typeof original !== 'function') return false;
+  proto.on_packet_ready = function onPacketReady(this: PcapSession): void {
+    const direct = this[DIRECT_HANDLER];
+    if (direct) direct();
+    else original.call(this);
+  };
+  return true;
+}
+
+/** Whether the loaded pcap.js calls direct handlers (else the 'packet' event is used). */
+let directHandlers = false;
+
 /**
  * Loads the binding on first use. Throws a permanent CaptureOpenError carrying
  * MISSING_PCAP_MESSAGE when it is not installed or did not build.
@@ -70,7 +97,10 @@ export function loadPcapModule(moduleName = PCAP_MODULE): PcapModule {
   if (typeof (mod as Partial<PcapModule> | null)?.createSession !== 'function') {
     throw new CaptureOpenError(`the installed '${moduleName}' module is not node_pcap 3.x`, true);
   }
-  if (moduleName === PCAP_MODULE) cached = mod as PcapModule;
+  if (moduleName === PCAP_MODULE) {
+    cached = mod as PcapModule;
+    directHandlers = callDirectHandlers(cached);
+  }
   return mod as PcapModule;
 }
 
@@ -128,14 +158,27 @@ class PcapHandle implements LiveHandle {
     // The header is struct pcap_pkthdr flattened by the binding: sec, usec, caplen, len
     // as 32-bit host-order words.
     const header = session.header;
+    // The binding fills session.buf and session.header before each call. A Uint32Array
+    // reads host-order words as they are (pcap.js allocates the header on its own, so it
+    // is aligned); the byte reads are the fallback.
+    const buf = session.buf;
+    const words = header.byteOffset % 4 === 0 && header.length >= 16 ? new Uint32Array(header.buffer, header.byteOffset, 4) : null;
     const u32 = LITTLE_ENDIAN ? (o: number) => header.readUInt32LE(o) : (o: number) => header.readUInt32BE(o);
-    session.on('packet', (raw) => {
-      packet.buf = raw.buf;
-      packet.tsMicros = u32(0) * 1_000_000 + u32(4);
-      packet.length = Math.min(u32(8), raw.buf.length);
-      packet.wireLength = u32(12);
-      onPacket(packet);
-    });
+    const handle = words
+      ? (): void => {
+          packet.tsMicros = words[0]! * 1_000_000 + words[1]!;
+          packet.length = Math.min(words[2]!, buf.length);
+          packet.wireLength = words[3]!;
+          onPacket(packet);
+        }
+      : (): void => {
+          packet.tsMicros = u32(0) * 1_000_000 + u32(4);
+          packet.length = Math.min(u32(8), buf.length);
+          packet.wireLength = u32(12);
+          onPacket(packet);
+        };
+    if (directHandlers) session[DIRECT_HANDLER] = handle;
+    else session.on('packet', handle);
     // Our own read callback, to see errors that pcap.js would only count as empty reads.
     this.native.read_callback = () => {
       this.dispatch();
