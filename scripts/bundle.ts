@@ -3,7 +3,7 @@
  * one for the parallel-replay worker, then saves V8's code cache for each (see
  * src/util/bundle-loader.ts). Node then resolves two modules instead of ~150 plus each
  * dependency's CommonJS export scan, and compiles almost nothing: `minewatch --version`
- * takes 0.25 s unbundled, 0.15 s bundled, 0.1 s bundled with the cache. Every replay, and
+ * takes 0.25 s unbundled, 0.15 s bundled, 0.12 s bundled with the cache. Every replay, and
  * every worker of a parallel one, pays start-up once.
  *
  * better-sqlite3 (a native addon) and the optional pcap binding stay outside and are

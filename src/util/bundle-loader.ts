@@ -51,8 +51,8 @@ export function runBundle(name: BundleName, dir = BUNDLE_DIR): void {
   const { script } = compileBundle(name, dir);
   const file = join(dir, `${name}.cjs`);
   // Saved after the run, so the cache holds every function the run compiled, not just the
-  // top level: at exit for the command; a shard worker's run is synchronous, so at its end
-  // (at a worker's exit V8 is already tearing the thread down and yields no cache).
+  // top level: at exit for the command, whose run is asynchronous; right after the call
+  // for a shard worker, whose run is synchronous.
   const saveCache = process.env[WRITE_CACHE_ENV] === name ? () => writeFileSync(`${file}.cache`, script.createCachedData()) : null;
   if (saveCache && isMainThread) process.once('exit', saveCache);
   const wrapper = script.runInThisContext() as (
