@@ -13,11 +13,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPcapModule } from '../src/capture/pcap-backend.js';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { createVethPair, destroyVethPair, netnsAvailable, nsRun, nsSpawn, setLink, toolAvailable, type VethPair } from './support/netns.js';
+import { createVethPair, destroyVethPair, netnsAvailable, nsRun, nsSpawn, pcapLoads, setLink, toolAvailable, type VethPair } from './support/netns.js';
 import { eventually, Proc } from './support/proc.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
@@ -26,15 +25,6 @@ const FEED_CLIENT = join(PROJECT_ROOT, 'test', 'support', 'feed-client.ts');
 const REPLAYED = ['mining-mix.pcapng', 'awkward-tcp.pcap'];
 const POOL_PORT = 3333;
 const FEED_PORT = 18765;
-
-function pcapLoads(): boolean {
-  try {
-    loadPcapModule();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const canRun = process.platform === 'linux' && netnsAvailable() && toolAvailable('tcpreplay') && pcapLoads();
 

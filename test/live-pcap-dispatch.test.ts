@@ -9,16 +9,8 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { DIRECT_HANDLER, loadPcapModule } from '../src/capture/pcap-backend.js';
-
-function pcapLoads(): boolean {
-  try {
-    loadPcapModule();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { DIRECT_HANDLER } from '../src/capture/pcap-backend.js';
+import { pcapLoads } from './support/netns.js';
 
 describe.skipIf(!pcapLoads())('pcap.js per-packet dispatch', () => {
   const pcap = createRequire(import.meta.url)('pcap') as { PcapSession: { prototype: { on_packet_ready: (this: unknown) => void } } };

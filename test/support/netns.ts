@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadPcapModule } from '../../src/capture/pcap-backend.js';
 
 export interface VethPair {
   nsA: string;
@@ -25,6 +26,16 @@ export function netnsAvailable(): boolean {
 
 export function toolAvailable(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Whether the optional pcap module (live capture) is installed and built. */
+export function pcapLoads(): boolean {
+  try {
+    loadPcapModule();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function ip(args: string[]): void {
