@@ -5,6 +5,8 @@
  * that lies inside its own 90 % interval and near the truth.
  */
 import { describe, expect, it } from 'vitest';
+import { defaultEfficiencyTable } from '../src/estimate/efficiency.js';
+import { defaultIntelTables, ipIntel } from '../src/estimate/ip-intel.js';
 import type { SessionRow } from '../src/store/session-store.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { hex } from '../src/synth/scenarios/mining.js';
@@ -369,6 +371,13 @@ describe('Equihash, KawPow, Grin, HTTP getwork', () => {
     const s = only((await replayBytes(captureOf([packets]))).sessions);
     expect(s).toMatchObject({ algo: 'kawpow', sharesSubmitted: 24, sharesAccepted: 24 });
     expectCovers(s, (24 * 2 ** 34) / 240);
+    // The shipped efficiency table prices it: the IP's power is its hashrate times the
+    // kawpow row's energy per hash, inside the row's range.
+    const intel = ipIntel(s.minerIp, [s], defaultIntelTables());
+    const row = defaultEfficiencyTable().get('kawpow')!;
+    expect(intel.powerMissingFor).toEqual([]);
+    expect(intel.power!.watts).toBeGreaterThan(s.estHashrate! * row.joulesLow);
+    expect(intel.power!.watts).toBeLessThan(s.estHashrate! * row.joulesHigh);
   });
 
   it('Grin: shares and replies are counted, but no hashrate is claimed without a verified conversion', async () => {
