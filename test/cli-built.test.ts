@@ -2,7 +2,8 @@
  * The installed command (bin/minewatch.js → dist/bundle/, built by `npm run build`, which
  * `npm ci` runs): the tests elsewhere run src/ through tsx, so this checks that the bundle
  * a user runs replays in one process and in workers, finds the bundled miners, and reads the
- * shipped signatures from its place in dist/.
+ * shipped signatures from its place in dist/; that V8 takes the code caches the build saved
+ * and ignores one that does not fit; and that an unbuilt clone says how to build.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
