@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
 import { median, resultTable } from '../scripts/bench/report.js';
+import { timePasses } from '../scripts/bench/warmup-passes.js';
+import { readCaptureFile } from '../src/capture/reader.js';
 import { plantedMinerCount } from '../src/synth/scenarios/traffic-mix.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
@@ -27,6 +29,24 @@ describe('npm run bench -- --check-only', () => {
     expect(r.stdout).toMatch(/1 worker and 2 workers store the same hits \(\d+ rows\) and sessions \(\d+ rows\)/);
     expect(r.stdout).toContain('checks: ok');
     expect(existsSync(join(out, 'mix-v2-s1-3000000.pcap'))).toBe(true);
+  });
+});
+
+describe('npm run bench:warmup passes', () => {
+  it('replays a capture several times in one process, timing every pass and every slice of packets', async () => {
+    const file = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');
+    const t = await timePasses(file, 3, 100);
+    const packets = (await readCaptureFile(file, () => {})).packets;
+    expect(packets).toBeGreaterThan(300);
+    expect(t.packets).toBe(packets);
+    expect(t.passSeconds).toHaveLength(3);
+    for (const [i, slices] of t.sliceMs.entries()) {
+      expect(slices).toHaveLength(Math.ceil(packets / 100));
+      // The slices tile the pass: only the time before the first packet is outside them.
+      const sum = slices.reduce((a, b) => a + b, 0);
+      expect(sum).toBeLessThanOrEqual(t.passSeconds[i]! * 1000 + 1e-6);
+      expect(sum).toBeGreaterThan(0);
+    }
   });
 });
 

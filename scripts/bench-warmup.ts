@@ -1,0 +1,63 @@
+/**
+ * `npm run bench:warmup`: where the time of a short replay goes (README "Where the time
+ * goes"). On the benchmark's input (same options as `npm run bench`: --size, --seed, --out)
+ * it measures
+ *   - start-up: `node -e 0` and the built `minewatch --version`, medians of --runs;
+ *   - two passes over the input in one fresh process (scripts/bench/warmup-passes.ts): the
+ *     first while V8 warms up, the second with optimised code, each per 100,000 packets.
+ * Nothing is asserted; the figures vary with the machine's load like every timing here.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { benchCapture } from './bench/inputs.js';
+import { parseBenchArgs } from './bench/options.js';
+import { machineLine, median } from './bench/report.js';
+import { measure, minewatchCommand } from './bench/tools.js';
+import type { PassTimings } from './bench/warmup-passes.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+async function main(): Promise<number> {
+  let o;
+  try {
+    o = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const capture = await benchCapture({ kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes }, o.outDir, log);
+  const [command, ...args] = minewatchCommand(false, log);
+  measure('cat', [capture.path]); // warms the page cache
+  const nodeAlone: number[] = [];
+  const version: number[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    nodeAlone.push(measure(process.execPath, ['-e', '0']).wallSeconds);
+    version.push(measure(command!, [...args, '--version']).wallSeconds);
+  }
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench', 'warmup-passes.ts'), capture.path], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.status !== 0) {
+    process.stderr.write(child.stderr);
+    return 1;
+  }
+  const t = JSON.parse(child.stdout) as PassTimings;
+  const ms = (v: number): string => v.toFixed(0);
+  console.log(`input: ${capture.path}: ${(capture.bytes / 1e6).toFixed(1)} MB, ${t.packets.toLocaleString('en-US')} packets`);
+  console.log(`machine: ${machineLine()}`);
+  console.log(`start-up (median of ${o.runs}): node -e 0 ${median(nodeAlone).toFixed(3)} s, minewatch --version ${median(version).toFixed(3)} s`);
+  for (const [i, seconds] of t.passSeconds.entries()) {
+    const mbs = capture.bytes / 1e6 / seconds;
+    console.log(`pass ${i + 1} (${i === 0 ? 'cold' : 'warm'}): ${seconds.toFixed(3)} s, ${mbs.toFixed(0)} MB/s; ms per ${t.slice.toLocaleString('en-US')} packets: ${t.sliceMs[i]!.map(ms).join(' ')}`);
+  }
+  if (t.passSeconds.length >= 2) {
+    const cost = t.passSeconds[0]! - t.passSeconds[1]!;
+    console.log(`warm-up: the cold pass took ${cost.toFixed(3)} s longer (${((100 * cost) / t.passSeconds[0]!).toFixed(0)} % of it)`);
+  }
+  return 0;
+}
+
+process.exitCode = await main();
