@@ -27,6 +27,8 @@ const entries: [string, BundleName][] = [
 ];
 
 for (const [entry, name] of entries) {
+  // A build that fails after this point leaves no cache from the build before.
+  rmSync(join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs.cache`), { force: true });
   await build({
     entryPoints: [join(PROJECT_ROOT, 'dist', entry)],
     outfile: join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs`),
