@@ -158,25 +158,15 @@ class PcapHandle implements LiveHandle {
     // The header is struct pcap_pkthdr flattened by the binding: sec, usec, caplen, len
     // as 32-bit host-order words.
     const header = session.header;
-    // The binding fills session.buf and session.header before each call. A Uint32Array
-    // reads host-order words as they are (pcap.js allocates the header on its own, so it
-    // is aligned); the byte reads are the fallback.
-    const buf = session.buf;
-    const words = header.byteOffset % 4 === 0 && header.length >= 16 ? new Uint32Array(header.buffer, header.byteOffset, 4) : null;
     const u32 = LITTLE_ENDIAN ? (o: number) => header.readUInt32LE(o) : (o: number) => header.readUInt32BE(o);
-    const handle = words
-      ? (): void => {
-          packet.tsMicros = words[0]! * 1_000_000 + words[1]!;
-          packet.length = Math.min(words[2]!, buf.length);
-          packet.wireLength = words[3]!;
-          onPacket(packet);
-        }
-      : (): void => {
-          packet.tsMicros = u32(0) * 1_000_000 + u32(4);
-          packet.length = Math.min(u32(8), buf.length);
-          packet.wireLength = u32(12);
-          onPacket(packet);
-        };
+    // The binding fills session.buf and session.header before each call.
+    const buf = session.buf;
+    const handle = (): void => {
+      packet.tsMicros = u32(0) * 1_000_000 + u32(4);
+      packet.length = Math.min(u32(8), buf.length);
+      packet.wireLength = u32(12);
+      onPacket(packet);
+    };
     if (directHandlers) session[DIRECT_HANDLER] = handle;
     else session.on('packet', handle);
     // Our own read callback, to see errors that pcap.js would only count as empty reads.

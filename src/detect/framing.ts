@@ -35,9 +35,10 @@ export function indexOfByte(buf: Buffer, b: number, start: number, end: number):
   return i < 0 ? -1 : start + i;
 }
 
-function matchesAt(buf: Buffer, at: number, word: Uint8Array): boolean {
-  if (at + word.length > buf.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+/** buf at `at` holds the first `n` bytes of `word` (all of it by default), compared in place. */
+function matchesAt(buf: Buffer, at: number, word: Uint8Array, n = word.length): boolean {
+  if (at + n > buf.length) return false;
+  for (let i = 0; i < n; i++) if (buf[at + i] !== word[i]) return false;
   return true;
 }
 
@@ -76,8 +77,8 @@ export class CarryBudget {
   ) {}
 
   /**
-   * A buffer of at least `size` bytes (a power of two unless `size` is not), counted against
-   * the budget; null (and a refusal counted) when the budget has no room.
+   * A buffer of `size` bytes rounded up to a power of two, counted against the budget; null
+   * (and a refusal counted) when the budget has no room.
    */
   acquire(size: number): Buffer | null {
     const rounded = 2 ** Math.ceil(Math.log2(size));
@@ -172,15 +173,9 @@ export function startsHttp(buf: Buffer, start: number, end: number): boolean {
     // A first segment shorter than the token counts when it is a prefix of it: the HTTP
     // head parser then decides once the head is complete.
     const n = Math.min(t.length, end - start);
-    if (n > 0 && prefixMatches(buf, start, t, n)) return true;
+    if (n > 0 && matchesAt(buf, start, t, n)) return true;
   }
   return false;
-}
-
-/** The first n bytes at buf[start] equal the first n of token (compared in place). */
-function prefixMatches(buf: Buffer, start: number, token: Buffer, n: number): boolean {
-  for (let i = 0; i < n; i++) if (buf[start + i] !== token[i]) return false;
-  return true;
 }
 
 /** Position of "\r\n\r\n" (or "\n\n") ending an HTTP head in [start, end), -1 if none; returns the index just past it. */

@@ -36,6 +36,8 @@ export interface DaemonDeps {
 }
 
 const FLUSH_EVERY = 1000;
+/** Miner IPs remembered for owner recording (--assets), waiting and already recorded. */
+const MAX_OWNER_IPS = 1_000_000;
 /**
  * node_pcap reads until the kernel ring is empty before it returns to the event loop, so
  * under sustained load timers starve. Every 1,024 packets the packet path checks whether
@@ -185,7 +187,9 @@ export class Daemon {
     const store = this.store;
     if (!store) return; // unreachable: packets flow only after the store is open
     store.add(e);
-    if (this.assets && !this.ownersRecorded.has(e.minerIp)) this.newMiners.add(e.minerIp);
+    // Both sets are bounded: while the database keeps failing newMiners is not emptied, and
+    // forgetting only means an owner is looked up and recorded again.
+    if (this.assets && !this.ownersRecorded.has(e.minerIp) && this.newMiners.size < MAX_OWNER_IPS) this.newMiners.add(e.minerIp);
     this.touched.add(e.minerIp);
     this.touched.add(e.poolIp);
     this.feed?.broadcast(hitMessage(e));
@@ -196,8 +200,7 @@ export class Daemon {
   private recordOwners(store: HitStore): void {
     if (!this.assets || this.newMiners.size === 0) return;
     store.sessions.recordOwners(ownersToRecord(this.assets, this.newMiners));
-    // Bounded: forgetting only means an owner is looked up and recorded again.
-    if (this.ownersRecorded.size > 1_000_000) this.ownersRecorded.clear();
+    if (this.ownersRecorded.size > MAX_OWNER_IPS) this.ownersRecorded.clear();
     for (const ip of this.newMiners) this.ownersRecorded.add(ip);
     this.newMiners.clear();
   }

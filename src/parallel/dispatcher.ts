@@ -16,6 +16,7 @@ import { DecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../decode/types.js';
 import { flowHash32, shardOfHash } from '../flow/flow-hash.js';
 import { SweepClock } from '../flow/sweep-clock.js';
 import { DnsScreen, SCREEN_NO_POOL } from '../detect/dns-screen.js';
+import { DNS_PORT } from '../detect/dns.js';
 import { dnsWanted } from '../detect/engine.js';
 import type { SignatureSet } from '../signatures/signature-set.js';
 import { RECORD_END, RECORD_SOURCE, RECORD_SWEEP, RECORD_TICK, type PacketRingWriter } from './packet-ring.js';
@@ -25,7 +26,6 @@ import type { SharedChunks } from './shared-chunks.js';
 /** Every this many packets each shard hears how far the input has got, so that a shard
  *  that owns none of them still lets the merge release the others' output. */
 const TICK_EVERY_PACKETS = 4096;
-const DNS_PORT = 53;
 /** The ring index of the flows processed on the reading thread. */
 const LOCAL = -1;
 
@@ -97,7 +97,6 @@ export class PacketDispatcher {
     if (d.protocol !== IPPROTO_UDP) return true;
     return this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL;
   }
-
 
   private send(ring: number, ordinal: number, shared: boolean, at: number): void {
     this.rings[ring]!.packet(this.decoded, ordinal, shared, at);
