@@ -2,7 +2,8 @@
  * `npm run bench:warmup`: where the time of a short replay goes (README "Where the time
  * goes"). On the benchmark's input (same options as `npm run bench`: --size, --seed, --out)
  * it measures
- *   - start-up: `node -e 0` and the built `minewatch --version`, medians of --runs;
+ *   - start-up: `node -e 0` and the built `minewatch --version`, medians of --runs (and
+ *     `node -e 0` without NODE_EXTRA_CA_CERTS when it is set, as the command runs);
  *   - two passes over the input in one fresh process (scripts/bench/warmup-passes.ts): the
  *     first while V8 warms up, the second with optimised code, each per 100,000 packets.
  * Nothing is asserted; the figures vary with the machine's load like every timing here.
@@ -30,9 +31,12 @@ async function main(): Promise<number> {
   const [command, ...args] = minewatchCommand(false, log);
   measure('cat', [capture.path]); // warms the page cache
   const nodeAlone: number[] = [];
+  const nodeWithoutCerts: number[] = [];
   const version: number[] = [];
+  const { NODE_EXTRA_CA_CERTS: certs, ...withoutCerts } = process.env;
   for (let i = 0; i < o.runs; i++) {
     nodeAlone.push(measure(process.execPath, ['-e', '0']).wallSeconds);
+    if (certs !== undefined) nodeWithoutCerts.push(measure(process.execPath, ['-e', '0'], false, withoutCerts).wallSeconds);
     version.push(measure(command!, [...args, '--version']).wallSeconds);
   }
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench', 'warmup-passes.ts'), capture.path], {
@@ -48,7 +52,8 @@ async function main(): Promise<number> {
   const ms = (v: number): string => v.toFixed(0);
   console.log(`input: ${capture.path}: ${(capture.bytes / 1e6).toFixed(1)} MB, ${t.packets.toLocaleString('en-US')} packets`);
   console.log(`machine: ${machineLine()}`);
-  console.log(`start-up (median of ${o.runs}): node -e 0 ${median(nodeAlone).toFixed(3)} s, minewatch --version ${median(version).toFixed(3)} s`);
+  const unset = nodeWithoutCerts.length > 0 ? ` (${median(nodeWithoutCerts).toFixed(3)} s without NODE_EXTRA_CA_CERTS, as minewatch runs)` : '';
+  console.log(`start-up (median of ${o.runs}): node -e 0 ${median(nodeAlone).toFixed(3)} s${unset}, minewatch --version ${median(version).toFixed(3)} s`);
   for (const [i, seconds] of t.passSeconds.entries()) {
     const mbs = capture.bytes / 1e6 / seconds;
     console.log(`pass ${i + 1} (${i === 0 ? 'cold' : 'warm'}): ${seconds.toFixed(3)} s, ${mbs.toFixed(0)} MB/s; ms per ${t.slice.toLocaleString('en-US')} packets: ${t.sliceMs[i]!.map(ms).join(' ')}`);

@@ -1,7 +1,8 @@
 /**
- * Bundles the compiled CLI (dist/) into dist/bundle/: one CommonJS file for the command and
- * one for the parallel-replay worker, then saves V8's code cache for each (see
- * src/util/bundle-loader.ts). Node then resolves two modules instead of ~150 plus each
+ * Bundles the compiled CLI (dist/) into dist/bundle/: one CommonJS file for the command, one
+ * for the parallel-replay worker and one for the loader that runs them (bin/minewatch.cjs
+ * requires it), stamps each with the SHA-256 of its content, then saves V8's code cache for
+ * the first two (see src/util/bundle-loader.ts). Node then resolves two modules instead of ~150 plus each
  * dependency's CommonJS export scan, and compiles almost nothing: `minewatch --version`
  * takes 0.25 s unbundled, 0.15 s bundled, 0.12 s bundled with the cache. Every replay, and
  * every worker of a parallel one, pays start-up once.
@@ -12,26 +13,29 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WRITE_CACHE_ENV, type BundleName } from '../src/util/bundle-loader.js';
+import { buildStampLine, WRITE_CACHE_ENV } from '../src/util/bundle-loader.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 // The sources are ES modules; in a CommonJS bundle import.meta.url is the bundle's own URL.
 const banner = "const __minewatchUrl = require('node:url').pathToFileURL(__filename).href;";
 
-const entries: [string, BundleName][] = [
+const entries: [string, string][] = [
   ['cli/main.js', 'minewatch'],
   ['parallel/shard-worker.js', 'shard-worker'],
+  ['util/bundle-loader.js', 'loader'],
 ];
 
 for (const [entry, name] of entries) {
+  const outfile = join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs`);
   // A build that fails after this point leaves no cache from the build before.
-  rmSync(join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs.cache`), { force: true });
+  rmSync(`${outfile}.cache`, { force: true });
   await build({
     entryPoints: [join(PROJECT_ROOT, 'dist', entry)],
-    outfile: join(PROJECT_ROOT, 'dist', 'bundle', `${name}.cjs`),
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -41,6 +45,11 @@ for (const [entry, name] of entries) {
     banner: { js: banner },
     logLevel: 'warning',
   });
+  // The loader reads bundles as latin1, and V8 keeps an all-ASCII source at one byte per
+  // character. esbuild escapes non-ASCII in strings and patterns but keeps comments as they
+  // are; a \u escape means the same character anywhere in JavaScript, comments included.
+  const code = readFileSync(outfile, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(outfile, buildStampLine(createHash('sha256').update(code).digest('hex')) + code, 'latin1');
 }
 
 // Warm runs on the bundled mix: the worker's cache from a run with two threads, then the
@@ -49,7 +58,7 @@ const dir = mkdtempSync(join(tmpdir(), 'minewatch-build-'));
 try {
   for (const [name, workers] of [['shard-worker', 2], ['minewatch', 1]] as const) {
     const args = ['replay', '-q', '--workers', String(workers), '--db', join(dir, `${name}.db`), join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')];
-    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'minewatch.js'), ...args], {
+    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'minewatch.cjs'), ...args], {
       env: { ...process.env, [WRITE_CACHE_ENV]: name },
       encoding: 'utf8',
     });

@@ -3,10 +3,10 @@
  * option parsing and table. Speed is never asserted here, only detections.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
 import { median, resultTable } from '../scripts/bench/report.js';
 import { timePasses } from '../scripts/bench/warmup-passes.js';
@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../src/util/paths.js';
 describe('npm run bench -- --check-only', () => {
   it('generates a small capture, replays it with 1 and 2 workers, and checks the detections', () => {
     const out = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench.ts'), '--check-only', '--size', '3MB', '--workers', '2', '--from-source', '--out', out],

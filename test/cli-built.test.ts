@@ -1,12 +1,14 @@
 /**
- * The installed command (bin/minewatch.js → dist/bundle/, built by `npm run build`, which
+ * The installed command (bin/minewatch.cjs → dist/bundle/, built by `npm run build`, which
  * `npm ci` runs): the tests elsewhere run src/ through tsx, so this checks that the bundle
  * a user runs replays in one process and in workers, finds the bundled miners, and reads the
  * shipped signatures from its place in dist/; that V8 takes the code caches the build saved
- * and ignores one that does not fit; and that an unbuilt clone says how to build.
+ * and ignores one that does not fit; that the command starts without NODE_EXTRA_CA_CERTS;
+ * and that an unbuilt clone says how to build.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +16,9 @@ import { describe, expect, it } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
-const BIN = join(PROJECT_ROOT, 'bin', 'minewatch.js');
+const BIN = join(PROJECT_ROOT, 'bin', 'minewatch.cjs');
+const BUNDLES = join(PROJECT_ROOT, 'dist', 'bundle');
+const LOADER = pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href;
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
@@ -32,7 +36,7 @@ describe('the built command', () => {
     // worker thread as the shard workers load theirs.
     const check = `
       const { Worker } = require('node:worker_threads');
-      const loader = ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href)};
+      const loader = ${JSON.stringify(LOADER)};
       const boot = 'import(' + JSON.stringify(loader) + ').then((m) => require("node:worker_threads").parentPort.postMessage(m.compileBundle("shard-worker").cacheAccepted))';
       import(loader).then((m) => {
         const main = m.compileBundle('minewatch').cacheAccepted;
@@ -43,36 +47,65 @@ describe('the built command', () => {
     expect(JSON.parse(r.stdout)).toEqual({ main: true, worker: true });
   });
 
-  it('ignores a code cache that does not fit the bundle, and still runs', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-cache-'));
-    const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs');
-    // Another build of the bundle of the very same length (V8 itself tells sources apart by
-    // length only): with the real cache beside it, the stale bytecode must not run.
-    const source = readFileSync(built, 'utf8');
+  it('stamps each bundle with the SHA-256 of its content, and keeps it ASCII', () => {
+    for (const name of ['minewatch', 'shard-worker', 'loader']) {
+      const source = readFileSync(join(BUNDLES, `${name}.cjs`), 'latin1');
+      const newline = source.indexOf('\n');
+      const stamp = /^\/\/ minewatch build ([0-9a-f]{64})$/.exec(source.slice(0, newline));
+      expect(stamp, name).not.toBeNull();
+      expect(stamp![1]).toBe(createHash('sha256').update(source.slice(newline + 1), 'latin1').digest('hex'));
+      expect(/[^\x00-\x7f]/.test(source), name).toBe(false);
+    }
+  });
+
+  it('hands V8 a code cache only for the bundle it was made from, and still runs without one', () => {
+    const built = join(BUNDLES, 'minewatch.cjs');
+    const source = readFileSync(built, 'latin1');
+    const { mtime } = statSync(built);
     const version = /\.version\("(\d+\.\d+\.\d+)"\)/.exec(source)![1]!;
     const other = version.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
-    writeFileSync(join(dir, 'minewatch.cjs'), source.replace(`.version("${version}")`, `.version("${other}")`));
-    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules')); // better-sqlite3 is not bundled
-    const caches = [
-      readFileSync(`${built}.cache`), // made for the real bundle
-      readFileSync(join(PROJECT_ROOT, 'dist', 'bundle', 'shard-worker.cjs.cache')), // another bundle
-      Buffer.from('not a code cache'),
+    // Another build of the very same length (V8 itself tells sources apart by length only).
+    const edited = source.replace(`.version("${version}")`, `.version("${other}")`);
+    const body = edited.slice(edited.indexOf('\n') + 1);
+    const rebuilt = `// minewatch build ${createHash('sha256').update(body, 'latin1').digest('hex')}\n${body}`;
+    const cache = readFileSync(`${built}.cache`);
+    const cases: { what: string; bundle: string; cache: Buffer; sameTime: boolean; accepted: boolean }[] = [
+      { what: 'the bundle copied with its time', bundle: source, cache, sameTime: true, accepted: true },
+      { what: 'a rebuild given the same time', bundle: rebuilt, cache, sameTime: true, accepted: false },
+      { what: 'an edit that keeps the stamp', bundle: edited, cache, sameTime: false, accepted: false },
+      { what: "another bundle's cache", bundle: rebuilt, cache: readFileSync(join(BUNDLES, 'shard-worker.cjs.cache')), sameTime: false, accepted: false },
+      { what: 'garbage', bundle: rebuilt, cache: Buffer.from('not a code cache'), sameTime: false, accepted: false },
     ];
-    for (const cache of caches) {
-      writeFileSync(join(dir, 'minewatch.cjs.cache'), cache);
+    for (const c of cases) {
+      const dir = mkdtempSync(join(tmpdir(), 'minewatch-cache-'));
+      symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules')); // better-sqlite3 is not bundled
+      writeFileSync(join(dir, 'minewatch.cjs'), c.bundle, 'latin1');
+      if (c.sameTime) utimesSync(join(dir, 'minewatch.cjs'), mtime, mtime);
+      writeFileSync(join(dir, 'minewatch.cjs.cache'), c.cache);
       // A process each: V8 keeps compiled sources per process and would not look at the
       // second cache at all.
-      const loader = pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href;
-      const boot = `import(${JSON.stringify(loader)}).then((m) => {
+      const boot = `import(${JSON.stringify(LOADER)}).then((m) => {
         process.stderr.write('cache accepted: ' + m.compileBundle('minewatch', ${JSON.stringify(dir)}).cacheAccepted + '\\n');
         m.runBundle('minewatch', ${JSON.stringify(dir)});
       })`;
       // argv as the command gets it: node, a script name, then the arguments.
       const r = spawnSync(process.execPath, ['-e', boot, 'minewatch', '--version'], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stderr).toBe('cache accepted: false\n');
-      expect(r.stdout.trim()).toBe(other);
+      expect(r.stderr, c.what).toBe(`cache accepted: ${c.accepted}\n`);
+      expect(r.stdout.trim(), c.what).toBe(c.bundle === source ? version : other);
     }
+  });
+
+  it('starts without reading NODE_EXTRA_CA_CERTS (it opens no TLS connection)', () => {
+    // Node reads the file before any script runs and warns when it cannot; the command's
+    // #! line removes the variable, so the warning must not appear.
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: join(tmpdir(), 'minewatch-no-such-ca.pem') };
+    const plain = spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env });
+    expect(plain.stderr).toContain('Ignoring extra certs');
+    const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('replays the bundled capture in one process and in two workers, with the same miners', () => {
@@ -94,9 +127,9 @@ describe('the built command', () => {
     // bin/ alone, as in a clone before npm ci.
     const dir = mkdtempSync(join(tmpdir(), 'minewatch-unbuilt-'));
     mkdirSync(join(dir, 'bin'));
-    copyFileSync(BIN, join(dir, 'bin', 'minewatch.js'));
+    copyFileSync(BIN, join(dir, 'bin', 'minewatch.cjs'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
-    const r = spawnSync(process.execPath, [join(dir, 'bin', 'minewatch.js'), '--version'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [join(dir, 'bin', 'minewatch.cjs'), '--version'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('minewatch: not built yet: run npm ci (or npm run build) in the project folder\n');
   });

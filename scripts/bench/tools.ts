@@ -19,7 +19,7 @@ export interface Measurement {
 }
 
 /** Runs a command to completion; throws when it fails. */
-export function measure(command: string, args: string[], keepStdout = false): Measurement {
+export function measure(command: string, args: string[], keepStdout = false, env?: NodeJS.ProcessEnv): Measurement {
   const scratch = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
   const timeFile = join(scratch, 'time');
   const withTime = existsSync(TIME);
@@ -27,6 +27,7 @@ export function measure(command: string, args: string[], keepStdout = false): Me
   const started = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+    env,
     maxBuffer: 256 * 1024 * 1024,
     encoding: 'utf8',
   });
@@ -94,7 +95,11 @@ export function ndpiVersion(path: string): string {
   return m ? `ndpiReader ${m[1]}` : 'ndpiReader';
 }
 
-/** How to start minewatch: the built, bundled CLI (rebuilt when src/ is newer) or src/ through tsx. */
+/**
+ * How to start minewatch: the built, bundled CLI (rebuilt when src/ is newer) as a user runs
+ * it, the executable bin/minewatch.cjs (its #! line drops NODE_EXTRA_CA_CERTS), or src/
+ * through tsx.
+ */
 export function minewatchCommand(fromSource: boolean, log: (line: string) => void): string[] {
   if (fromSource) return [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts')];
   const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs');
@@ -103,7 +108,7 @@ export function minewatchCommand(fromSource: boolean, log: (line: string) => voi
     const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('the build failed; fix it or run the benchmark with --from-source');
   }
-  return [process.execPath, join(PROJECT_ROOT, 'bin', 'minewatch.js')];
+  return [join(PROJECT_ROOT, 'bin', 'minewatch.cjs')];
 }
 
 function newestMtime(dir: string): number {

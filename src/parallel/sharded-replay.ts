@@ -8,7 +8,7 @@
  * packets in every shard: the stored result is the one a single thread stores.
  */
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readCaptureFile, type ReadProgress } from '../capture/reader.js';
 import type { InputResult } from '../cli/summary.js';
@@ -62,14 +62,14 @@ export type ProgressListener = (file: number, progress: ReadProgress) => void;
 
 /**
  * Starts a shard worker: from the command's bundle (dist/bundle/minewatch.cjs) the worker's
- * bundle through the code-cache loader; from tsc's dist/ the compiled shard-worker.js; from
- * source under tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the
+ * bundle through the code-cache loader (dist/bundle/loader.cjs); from tsc's dist/ the
+ * compiled shard-worker.js; from source under tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the
  * --import tsx hooks of the main thread).
  */
 function startWorker(workerData: WorkerStart): Worker {
   if (import.meta.url.endsWith('.cjs')) {
-    const loader = new URL('../util/bundle-loader.js', import.meta.url).href;
-    const boot = `import(${JSON.stringify(loader)}).then((m) => m.runBundle('shard-worker'));`;
+    const loader = fileURLToPath(new URL('./loader.cjs', import.meta.url));
+    const boot = `require(${JSON.stringify(loader)}).runBundle('shard-worker');`;
     return new Worker(boot, { eval: true, workerData });
   }
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData });
