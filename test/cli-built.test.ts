@@ -6,10 +6,10 @@
  * and ignores one that does not fit; that the command starts without NODE_EXTRA_CA_CERTS;
  * and that an unbuilt clone says how to build.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +94,28 @@ describe('the built command', () => {
       expect(r.stderr, c.what).toBe(`cache accepted: ${c.accepted}\n`);
       expect(r.stdout.trim(), c.what).toBe(c.bundle === source ? version : other);
     }
+  });
+
+  it("runs V8's helper threads one fewer than the cores", async () => {
+    // The same waiting command (a replay of standard input, kept open) under explicit pool
+    // sizes and as the executable: its threads tell the pool it got.
+    const threads = async (argv: string[]): Promise<number> => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+      try {
+        child.stdin.write(readFileSync(join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')).subarray(0, 4096));
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        expect(child.exitCode).toBeNull();
+        return readdirSync(`/proc/${child.pid}/task`).length;
+      } finally {
+        child.kill();
+      }
+    };
+    const replay = ['replay', '-q', '--db', join(mkdtempSync(join(tmpdir(), 'minewatch-pool-')), 'pool.db'), '-'];
+    const one = await threads([process.execPath, '--v8-pool-size=1', BIN, ...replay]);
+    const four = await threads([process.execPath, '--v8-pool-size=4', BIN, ...replay]);
+    expect(four - one).toBe(3);
+    const helpers = Math.max(1, availableParallelism() - 1);
+    expect(await threads([BIN, ...replay])).toBe(one + helpers - 1);
   });
 
   it('starts without reading NODE_EXTRA_CA_CERTS (it opens no TLS connection)', () => {

@@ -25,7 +25,7 @@ describe.skipIf(!toolAvailable('systemd-analyze'))('deploy/minewatch.service', (
   const unit = readFileSync(UNIT, 'utf8');
 
   it('passes systemd-analyze verify without a warning', () => {
-    expect(unit).toContain('ExecStart=/usr/bin/node /opt/minewatch/bin/minewatch.cjs run --config /etc/minewatch/minewatch.json');
+    expect(unit).toContain('ExecStart=/usr/bin/node --v8-pool-size=0 /opt/minewatch/bin/minewatch.cjs run --config /etc/minewatch/minewatch.json');
     const r = verify(unit.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `));
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
