@@ -3,6 +3,8 @@
  * batch and updates the per-IP rollup in one transaction (see schema.ts for the tables).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Evidence } from '../detect/types.js';
 import { microsToIso, parseIsoMicros } from './iso-time.js';
@@ -125,7 +127,7 @@ export class HitStore {
     }
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly, fileMustExist: mustExist });
+      db = new Database(path, { readonly, fileMustExist: mustExist, nativeBinding: sqliteAddon() });
     } catch (err) {
       throw new StoreError(`cannot open database ${path}: ${messageOf(err)}`);
     }
@@ -509,4 +511,24 @@ function isSqliteCode(err: unknown, code: string): boolean {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+let addon: string | null | undefined;
+
+/**
+ * better-sqlite3's addon where its install builds it, or undefined to let the package find
+ * it: its finder (the `bindings` package) tries a list of paths by failing requires, 3 ms of
+ * every start.
+ */
+function sqliteAddon(): string | undefined {
+  if (addon === undefined) {
+    addon = null;
+    try {
+      const file = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+      if (existsSync(file)) addon = file;
+    } catch {
+      // Not resolvable from here: the package's own search still applies.
+    }
+  }
+  return addon ?? undefined;
 }

@@ -23,7 +23,6 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { isMainThread } from 'node:worker_threads';
 import { PROJECT_ROOT } from './paths.js';
 
 /** Set by the build (to a bundle name) to save that bundle's cache when the process ends. */
@@ -94,12 +93,13 @@ export function runBundle(name: BundleName, dir = BUNDLE_DIR): void {
   const file = join(dir, `${name}.cjs`);
   // Saved after the run, so the cache holds every function the run compiled, not just the
   // top level: at exit for the command, whose run is asynchronous; right after the call
-  // for a shard worker, whose run is synchronous.
+  // for a shard worker (always a worker thread), whose run is synchronous.
   const saveCache =
     process.env[WRITE_CACHE_ENV] === name && cacheKey.length > 0
       ? () => writeFileSync(`${file}.cache`, Buffer.concat([cacheKey, script.createCachedData()]))
       : null;
-  if (saveCache && isMainThread) process.once('exit', saveCache);
+  const isCommand = name === 'minewatch';
+  if (saveCache && isCommand) process.once('exit', saveCache);
   const wrapper = script.runInThisContext() as (
     exports: object,
     require: NodeJS.Require,
@@ -109,5 +109,5 @@ export function runBundle(name: BundleName, dir = BUNDLE_DIR): void {
   ) => void;
   const module = { exports: {} };
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  if (saveCache && !isMainThread) saveCache();
+  if (saveCache && !isCommand) saveCache();
 }
