@@ -31,6 +31,8 @@ interface Result {
 }
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+/** Node's options as the systemd unit and bin/minewatch.cjs give them. */
+const NODE = [process.execPath, '--v8-pool-size=0'] as const;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,7 +59,7 @@ function replayAt(pair: VethPair, pps: number): { sent: number; sentPps: number 
 async function benchPcap(pair: VethPair, pps: number, dir: string): Promise<Result> {
   const statsFile = join(dir, `stats-${pps}.json`);
   const db = join(dir, `pcap-${pps}.db`);
-  const sensor = nsSpawn(pair.nsB, process.execPath, ['--import', 'tsx', MAIN, 'run', '-i', pair.ifB, '--db', db, '--stats-file', statsFile, '--stats-interval', '0.5', '--log-level', 'warn'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const sensor = nsSpawn(pair.nsB, NODE[0], [NODE[1], '--import', 'tsx', MAIN, 'run', '-i', pair.ifB, '--db', db, '--stats-file', statsFile, '--stats-interval', '0.5', '--log-level', 'warn'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     for (let i = 0; i < 100 && !existsSync(statsFile); i++) await sleep(100);
     if (!existsSync(statsFile)) throw new Error('the sensor did not start');
@@ -80,7 +82,7 @@ function readStats(path: string): { packets: number; kernelDropped: number } {
 
 async function benchTcpdump(pair: VethPair, pps: number, dir: string): Promise<Result> {
   const tcpdump = nsSpawn(pair.nsB, 'tcpdump', ['-i', pair.ifB, '-n', '-B', '65536', '-s', '65535', '-U', '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const replay = spawn(process.execPath, ['--import', 'tsx', MAIN, 'replay', '-q', '--json', '--db', join(dir, `tcpdump-${pps}.db`), '-'], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const replay = spawn(NODE[0], [NODE[1], '--import', 'tsx', MAIN, 'replay', '-q', '--json', '--db', join(dir, `tcpdump-${pps}.db`), '-'], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   tcpdump.stdout!.pipe(replay.stdin!);
   let err = '';
   let out = '';
