@@ -63,8 +63,8 @@ export type ProgressListener = (file: number, progress: ReadProgress) => void;
 /**
  * Starts a shard worker: from the command's bundle (dist/bundle/minewatch.cjs) the worker's
  * bundle through the code-cache loader (dist/bundle/loader.cjs); from tsc's dist/ the
- * compiled shard-worker.js; from source under tsx, shard-worker.ts behind tsx's loader (worker threads do not inherit the
- * --import tsx hooks of the main thread).
+ * compiled shard-worker.js; from source under tsx, shard-worker.ts behind tsx's loader
+ * (worker threads do not inherit the --import tsx hooks of the main thread).
  */
 function startWorker(workerData: WorkerStart): Worker {
   if (import.meta.url.endsWith('.cjs')) {

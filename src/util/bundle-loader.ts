@@ -13,8 +13,9 @@
  * the same length would run that build's code. The build therefore stamps each bundle's first
  * line with the SHA-256 of its content, and a cache starts with that stamp and the bundle's
  * size and modification time (whole seconds, which a copy keeps exactly): a cache is handed
- * to V8 only when all three match, which a rebuild or an edit of the bundle breaks. (Hashing the bundle here instead would load
- * node:crypto and hash 0.8 MB on every start: 7 ms of a 30 ms Node start.)
+ * to V8 only when all three match, which a rebuild or an edit of the bundle breaks. (Hashing
+ * the bundle here instead would load node:crypto and hash 0.8 MB on every start: 7 ms of a
+ * 30 ms Node start.)
  *
  * The command's entry (bin/minewatch.cjs) and the shard workers load this file as its own
  * CommonJS bundle, dist/bundle/loader.cjs: an ES module entry costs Node another 5 ms.
