@@ -77,7 +77,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
   let assets: AssetMap | null;
   try {
     assets = loadAssets(opts);
-    store = HitStore.open(opts.db);
+    store = HitStore.open(opts.db, { bulk: true });
   } catch (err) {
     sharded?.stop();
     process.stderr.write(`minewatch: ${(err as Error).message}\n`);

@@ -126,7 +126,10 @@ export class SessionStore {
     const batch = this.buffer;
     const inserted = this.db.transaction(() => {
       let n = 0;
-      for (const s of batch) n += insert.run(toParams(s)).changes;
+      for (const s of batch) {
+        const params = toParams(s);
+        n += insert.run(COLUMNS.map((c) => params[c])).changes;
+      }
       return n;
     })();
     this.buffer = [];
@@ -207,7 +210,8 @@ const COLUMNS = [
   'bytes_to_pool', 'bytes_to_miner',
 ] as const;
 
-const INSERT_SQL = `INSERT OR IGNORE INTO sessions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`;
+// Positional parameters: better-sqlite3 looks named ones up by name, one property get each.
+const INSERT_SQL = `INSERT OR IGNORE INTO sessions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
 function toParams(s: SessionRecord): Record<(typeof COLUMNS)[number], string | number | null> {
   const start = Math.trunc(s.startMicros);

@@ -95,7 +95,17 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Fail instead of creating the database file when it is missing. */
   mustExist?: boolean;
+  /**
+   * A batch writer (replay): the WAL is copied back into the database every BULK_CHECKPOINT_PAGES
+   * pages instead of SQLite's 1,000, each copy ending in fsyncs, so a replay that stores many
+   * hits syncs an eighth as often. The live sensor keeps the default: a longer copy would
+   * stall its packet thread for longer.
+   */
+  bulk?: boolean;
 }
+
+/** Pages (4 KiB) of WAL between checkpoints for a bulk writer: 32 MiB. */
+export const BULK_CHECKPOINT_PAGES = 8192;
 
 /** Errors a user can act on (missing database, wrong file, bad filter); the CLI prints
  *  the message as is. */
