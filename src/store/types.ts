@@ -96,9 +96,9 @@ export interface OpenOptions {
   /** Fail instead of creating the database file when it is missing. */
   mustExist?: boolean;
   /**
-   * A batch writer (replay): the WAL is copied back into the database every BULK_CHECKPOINT_PAGES
-   * pages instead of SQLite's 1,000, each copy ending in fsyncs, so a replay that stores many
-   * hits syncs an eighth as often. The live sensor keeps the default: a longer copy would
+   * A batch writer (replay): the WAL is copied back into the database every
+   * BULK_CHECKPOINT_PAGES pages instead of SQLite's 1,000, each copy ending in fsyncs, so a
+   * replay that stores many hits syncs an eighth as often. The live sensor keeps the default: a longer copy would
    * stall its packet thread for longer.
    */
   bulk?: boolean;
