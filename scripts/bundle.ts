@@ -5,8 +5,8 @@
  * the first two (see src/util/bundle-loader.ts). Node then resolves a few modules instead of
  * ~150 plus each dependency's CommonJS export scan, and compiles almost nothing:
  * `minewatch --version` takes 0.25 s unbundled, 0.15 s bundled, 0.12 s bundled with the
- * cache (0.05-0.06 s with bin/minewatch.cjs's #! line). Every replay, and every worker of a
- * parallel one, pays start-up once.
+ * cache (0.05-0.06 s with bin/minewatch.cjs's start-up line). Every replay, and every
+ * worker of a parallel one, pays start-up once.
  *
  * better-sqlite3 (a native addon) and the optional pcap binding stay outside and are
  * loaded from node_modules as before. The bundle sits two folders below the project root,

@@ -93,7 +93,7 @@ describe('minewatch replay', () => {
 
   it('the installed bin runs when built (npm ci builds dist/)', () => {
     if (!existsSync(join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs'))) execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT });
-    // Run as an installed command is: the file itself, through its #! line.
+    // Run as an installed command is: the file itself, through its shell line.
     const out = execFileSync(join(PROJECT_ROOT, 'bin', 'minewatch.cjs'), ['--help'], { encoding: 'utf8' });
     expect(out).toContain('replay');
     expect(out).toContain('export');

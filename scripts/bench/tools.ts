@@ -97,7 +97,7 @@ export function ndpiVersion(path: string): string {
 
 /**
  * How to start minewatch: the built, bundled CLI (rebuilt when src/ is newer) as a user runs
- * it, the executable bin/minewatch.cjs (its #! line drops NODE_EXTRA_CA_CERTS), or src/
+ * it, the executable bin/minewatch.cjs (its shell line drops NODE_EXTRA_CA_CERTS), or src/
  * through tsx.
  */
 export function minewatchCommand(fromSource: boolean, log: (line: string) => void): string[] {
