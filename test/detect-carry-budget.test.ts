@@ -12,6 +12,7 @@ import type { Evidence } from '../src/detect/types.js';
 import { Sensor } from '../src/sensor.js';
 import { payloadOnlySignatures } from '../src/signatures/signature-set.js';
 import { scenarioByName } from '../src/synth/scenarios/mining.js';
+import { OP_CLOSE, OP_TEXT, WsScript } from '../src/synth/scenarios/websocket.js';
 import type { TimedPacket } from '../src/synth/tcp-session.js';
 import { captureOf, conversation, MINER } from './support/pipeline.js';
 
@@ -73,5 +74,49 @@ describe('carry budget', () => {
     expect(maxHeld).toBeLessThanOrEqual(FLOWS * 8192 + 64 * 1024);
     expect(evidence.some((e) => e.minerIp === MINER.ip)).toBe(true);
     expect(sensor.engine.carryBytesHeld).toBe(0);
+  });
+});
+
+describe('carry budget and WebSocket messages', () => {
+  /** A browser-miner-like WebSocket whose client starts a text message (FIN clear) and
+   *  then closes; the flow itself stays open to the end of the input. */
+  function unfinishedMessageCapture(): Buffer {
+    const ws = new WsScript(7).handshake('ws.example.com', '/proxy');
+    const login = JSON.stringify({ type: 'auth', params: { site_key: 'k'.repeat(40), type: 'anonymous', user: null } });
+    ws.send('client', [ws.c(OP_TEXT, login.slice(0, 60), { fin: false })]);
+    ws.send('client', [ws.c(OP_CLOSE, Buffer.alloc(0))]);
+    return captureOf([conversation({ turns: ws.turns, serverPort: 8080, serverIp: '203.0.113.78', startMicros: T0, session: { close: 'none' } })]);
+  }
+
+  async function replay(capture: Buffer, maxCarryBytesTotal?: number): Promise<{ sensor: Sensor; heldAfterInput: number }> {
+    const sensor = new Sensor(() => {}, {
+      signatures: payloadOnlySignatures(),
+      ...(maxCarryBytesTotal ? { engine: { maxCarryBytesTotal } } : {}),
+    });
+    await readCapture(Readable.from([capture]), (pkt) => sensor.handlePacket(pkt));
+    const heldAfterInput = sensor.engine.carryBytesHeld;
+    sensor.finish();
+    return { sensor, heldAfterInput };
+  }
+
+  it('gives back a message cut off by a close frame while the flow is still open', async () => {
+    const { sensor, heldAfterInput } = await replay(unfinishedMessageCapture());
+    expect(sensor.engine.stats.wsTextMessages).toBe(0);
+    expect(heldAfterInput).toBe(0);
+    expect(sensor.engine.carryBytesHeld).toBe(0);
+  });
+
+  it('skips a message the budget refuses instead of delivering it without its start', async () => {
+    const ws = new WsScript(8).handshake('ws.example.com', '/proxy');
+    const text = JSON.stringify({ type: 'auth', params: { site_key: 'k'.repeat(400), type: 'anonymous' } });
+    // Two frames of one message: the budget refuses the first, and the second alone must
+    // not come out as a message.
+    ws.send('client', [ws.c(OP_TEXT, text.slice(0, 300), { fin: false })]);
+    ws.send('client', [ws.c(0x0, text.slice(300), { fin: true })]);
+    const capture = captureOf([conversation({ turns: ws.turns, serverPort: 8080, serverIp: '203.0.113.79', startMicros: T0, session: { close: 'none' } })]);
+    const { sensor, heldAfterInput } = await replay(capture, 256);
+    expect(sensor.engine.stats.carryRefused).toBeGreaterThan(0);
+    expect(sensor.engine.stats.wsTextMessages).toBe(0);
+    expect(heldAfterInput).toBe(0);
   });
 });

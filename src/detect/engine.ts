@@ -30,6 +30,7 @@
  * - flow-intel.ts: SV2 flights, sustained and payload-less flows to pool endpoints, HTTP Host;
  * - engine-context.ts: options, counters and the context the framing functions share.
  */
+import { IPPROTO_TCP } from '../decode/types.js';
 import { DATAGRAM_DELIVER, DATAGRAM_LET_GO, DATAGRAM_SKIP, type Direction, type Flow, type FlowEndReason, type StreamHandler } from '../flow/types.js';
 import { fixedSignatures, ReloadableSignatures, SignatureLoadError, type SignatureReloadTarget, type SignatureSource } from '../signatures/reloadable.js';
 import { countsText, loadSignatureDir, payloadOnlySignatures, shippedSignatureDir, SignatureSet } from '../signatures/signature-set.js';
@@ -46,7 +47,7 @@ import { feedHttp } from './frame-http.js';
 import { feedLines } from './frame-lines.js';
 import { probe } from './frame-probe.js';
 import { feedTls } from './frame-tls.js';
-import { feedWebSocket } from './frame-websocket.js';
+import { feedWebSocket, stopWebSocket } from './frame-websocket.js';
 import type { EvidenceSink } from './types.js';
 import { Verdict } from './verdict.js';
 
@@ -195,7 +196,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const st = new FlowInspection(set, this.cx.carries);
     flow.app = st;
     this.stats.flowsInspected++;
-    if (flow.protocol === 6 && (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) && dnsWanted(set)) {
+    if (flow.protocol === IPPROTO_TCP && (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) && dnsWanted(set)) {
       // DNS over TCP: both directions are length-prefixed messages, nothing else is read.
       st.dirs[0].mode = Mode.DnsStream;
       st.dirs[1].mode = Mode.DnsStream;
@@ -223,7 +224,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     if (d.mode === Mode.Lines) d.skipLine = true;
     else if (d.mode === Mode.Http || d.mode === Mode.WebSocket) {
       d.mode = Mode.Off; // HTTP and WebSocket framing cannot be recovered reliably
-      d.ws = null;
+      stopWebSocket(d);
     }
   }
 

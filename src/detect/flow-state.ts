@@ -136,8 +136,7 @@ export function maybeBypass(cx: EngineContext, flow: Flow, st: FlowInspection): 
     // Unreadable payload to a pool endpoint: keep counting until the sustained rule decides.
     if (!st.readable && st.pool && !st.flowHit && st.set.protocols.rule('endpoint.sustained')) {
       st.watch = true;
-      a.carry.clear();
-      b.carry.clear();
+      clearCarries(st);
       st.pending = [];
       return;
     }

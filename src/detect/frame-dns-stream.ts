@@ -26,56 +26,35 @@ export function feedDnsStream(
   end: number,
   ts: number,
 ): void {
-  if (d.carry.length === 0) {
-    const used = readMessages(cx, dns, flow, st, d, dir, buf, start, end, ts);
-    if (d.mode === Mode.DnsStream && used < end && !d.carry.append(buf, used, end, MAX_FRAME)) d.mode = Mode.Off;
-    return;
-  }
-  // A message split over segments: gather it, read what is complete, keep the rest.
-  if (!d.carry.append(buf, start, end, MAX_FRAME + (end - start))) {
+  // A message split over segments is gathered in the carry, and read from there.
+  const carried = d.carry.length > 0;
+  if (carried && !d.carry.append(buf, start, end, MAX_FRAME + (end - start))) {
     d.mode = Mode.Off;
     return;
   }
-  const held = d.carry.buffer;
-  const length = d.carry.length;
-  const used = readMessages(cx, dns, flow, st, d, dir, held, 0, length, ts);
-  if (used === 0) return;
-  const rest = used < length ? Buffer.from(held.subarray(used, length)) : null;
-  d.carry.clear();
-  if (rest && d.mode === Mode.DnsStream && !d.carry.append(rest, 0, rest.length, MAX_FRAME)) d.mode = Mode.Off;
-}
-
-/** Reads the complete messages in [start, end); returns where the first incomplete one starts. */
-function readMessages(
-  cx: EngineContext,
-  dns: DnsWatcher,
-  flow: Flow,
-  st: FlowInspection,
-  d: DirectionState,
-  dir: Direction,
-  buf: Buffer,
-  start: number,
-  end: number,
-  ts: number,
-): number {
-  let pos = start;
-  while (end - pos >= 2 && d.mode === Mode.DnsStream) {
-    const length = (buf[pos]! << 8) | buf[pos + 1]!;
-    if (pos + 2 + length > end) break;
+  const src = carried ? d.carry.buffer : buf;
+  const last = carried ? d.carry.length : end;
+  let pos = carried ? 0 : start;
+  while (last - pos >= 2 && d.mode === Mode.DnsStream) {
+    const length = (src[pos]! << 8) | src[pos + 1]!;
+    if (pos + 2 + length > last) break;
     const from = pos + 2;
-    const seen = dns.screen.screen(buf, from, from + length, st.set.pools.nameHashes);
+    const seen = dns.screen.screen(src, from, from + length, st.set.pools.nameHashes);
     if (seen === SCREEN_MALFORMED) {
       d.mode = Mode.Off; // not DNS, or out of step: nothing further can be framed
-      return end;
+      break;
     }
     st.readable = true;
     if (seen === SCREEN_MAYBE_POOL) {
       st.dns ??= new DnsFlowState(st.set);
-      dns.onDatagram(flow, st.dns, dir, buf, from, length, ts);
+      dns.onDatagram(flow, st.dns, dir, src, from, length, ts);
     } else {
       cx.stats.dnsMessages++;
     }
     pos = from + length;
   }
-  return pos;
+  // What is left is the start of one message, shorter than MAX_FRAME.
+  if (d.mode !== Mode.DnsStream) d.carry.clear();
+  else if (carried) d.carry.discard(pos);
+  else if (pos < end && !d.carry.append(buf, pos, end, MAX_FRAME)) d.mode = Mode.Off;
 }

@@ -17,6 +17,12 @@ export function startWebSocket(cx: EngineContext, d: DirectionState): void {
   d.ws = new WebSocketReader(cx.opts.maxLineBytes, cx.stats, cx.carries);
 }
 
+/** The direction's WebSocket reading ends: its reader and what its carry holds go. */
+export function stopWebSocket(d: DirectionState): void {
+  d.ws?.dropCarry();
+  d.ws = null;
+}
+
 /** WebSocket frames: each complete text message is read as JSON lines. */
 export function feedWebSocket(cx: EngineContext, flow: Flow, st: FlowInspection, d: DirectionState, dir: Direction, buf: Buffer, start: number, end: number, ts: number): void {
   const ws = d.ws!;
@@ -26,7 +32,7 @@ export function feedWebSocket(cx: EngineContext, flow: Flow, st: FlowInspection,
     if (ws.event === WsEvent.Message) webSocketMessage(cx, flow, st, d, dir, ws.message, ws.messageStart, ws.messageEnd, ts);
     else if (ws.event !== WsEvent.NeedMore) d.mode = Mode.Off; // close or violation: the direction is over
   }
-  if (d.mode !== Mode.WebSocket) d.ws = null;
+  if (d.mode !== Mode.WebSocket) stopWebSocket(d);
 }
 
 /** One text message: a JSON object, or several newline-separated JSON lines. */

@@ -154,6 +154,13 @@ export class Carry {
     return this.data ?? Buffer.alloc(0);
   }
 
+  /** Drops the first `n` bytes held; the rest moves to the start. */
+  discard(n: number): void {
+    if (n >= this.length) return this.clear();
+    this.data!.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+
   clear(): void {
     this.length = 0;
     // Release large buffers so an idle flow holds no memory; budgeted ones always.

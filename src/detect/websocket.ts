@@ -278,7 +278,14 @@ export class WebSocketReader {
   /** Unmasks [start, end) of the current frame's payload onto the message carry. */
   private collectPayload(buf: Buffer, start: number, end: number): void {
     const at = this.carry.length;
-    this.carry.append(buf, start, end, this.maxMessageBytes); // fits: checked at the header
+    // It fits the message cap (checked at the header); the engine's carry budget may still
+    // refuse it (counted there): the rest of the message is then skipped, not delivered
+    // with a hole in it.
+    if (!this.carry.append(buf, start, end, this.maxMessageBytes)) {
+      this.msg = MessageState.Skip;
+      this.collect = false;
+      return;
+    }
     if (!this.masked) return;
     const data = this.carry.buffer;
     const h = this.head;
