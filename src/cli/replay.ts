@@ -38,7 +38,7 @@ export function registerReplay(program: Command): void {
     .argument('<files...>', 'capture files, or - for standard input')
     .option('--db <path>', 'SQLite database to write', './minewatch.db')
     .option('--max-flows <n>', 'flow table capacity (oldest idle flows are evicted beyond it)')
-    .option('--workers <n>', 'threads: this one reads and decodes, flows are sharded among all n; the hits are the same (default 1)')
+    .option('--workers <n>', 'threads: this one reads, decodes and stores, the flows are sharded among the other n - 1; the hits are the same (default 1)')
     .option('--signatures <dir>', 'signature folder: pool lists, fingerprints, protocol rules (default: the shipped signatures/)')
     .option('--assets <file>', "CSV mapping IPs/CIDRs to owners; miner IPs' owners are recorded")
     .option('--json', 'print the summary as JSON')

@@ -1,10 +1,11 @@
 /**
  * The reading side of a parallel replay: every packet is read and decoded once, here, and
  * goes to the shard that owns its flow (the symmetric flow hash, so both directions meet):
- * a share of the flows is processed on this thread itself (`local`), the rest are written
- * to the rings of the worker threads. The idle sweep clock runs here over all packets and
- * tells every shard when to sweep, so each ends its flows exactly where one table over all
- * flows would; every record carries the packet's ordinal, which orders the merged output.
+ * the reading thread's own share of the flows (`local`, none by default: sharded-replay.ts)
+ * is processed here, the rest are written to the rings of the worker threads. The idle
+ * sweep clock runs here over all packets and tells every shard when to sweep, so each ends
+ * its flows exactly where one table over all flows would; every record carries the
+ * packet's ordinal, which orders the merged output.
  *
  * DNS is screened here (dns-screen.ts): only datagrams that may name a listed pool go to
  * every shard, since any shard may need the pool addresses their answers teach; the rest

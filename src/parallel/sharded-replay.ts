@@ -1,11 +1,12 @@
 /**
  * Parallel replay with N threads: the calling thread reads and decodes every packet once,
- * processes a share of the flows itself and hands every other packet to the worker thread
- * (N - 1 of them) of its flow's shard through a shared-memory ring (dispatcher.ts,
- * packet-ring.ts). The calling thread merges all hits and sessions in capture order
- * (OrderedMerge) and is the only one that writes SQLite. Flows are sharded by the symmetric
- * flow hash, so both directions of a connection meet, and idle sweeps run at the same
- * packets in every shard: the stored result is the one a single thread stores.
+ * processes the share of the flows the cost model below gives it (none by default) and
+ * hands every other packet to the worker thread (N - 1 of them) of its flow's shard through
+ * a shared-memory ring (dispatcher.ts, packet-ring.ts). The calling thread merges all hits
+ * and sessions in capture order (OrderedMerge) and is the only one that writes SQLite.
+ * Flows are sharded by the symmetric flow hash, so both directions of a connection meet,
+ * and idle sweeps run at the same packets in every shard: the stored result is the one a
+ * single thread stores.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +34,9 @@ export interface ShardedReplayOptions {
    */
   maxFlows: number;
   signatureDir: string;
+  /** Share of the flows (0 to 1) the reading thread processes itself; by default the share
+   *  that evens out the threads' work (localShare). */
+  readerShare?: number;
 }
 
 /** Bytes of each worker's ring: room for some 40,000 records pointing into the chunks (or
@@ -40,12 +44,14 @@ export interface ShardedReplayOptions {
  *  not hold up the reader at once. */
 const RING_BYTES = 4 * 1024 * 1024;
 /**
- * Reading, decoding and dispatching a packet cost about this fraction of what its flow
- * table and detection cost (CPU profiles of the 400 MB and 4 GB bench inputs). The reading
- * thread takes the share of the flows that evens the threads' work out:
- * (1 + r) / N - r, none from three threads on.
+ * Reading, decoding and dispatching a packet cost about this multiple of what its flow
+ * table and detection cost: one-thread CPU profiles of the 4 GB bench input give ~1.2 s to
+ * read(), record parsing, decoding, hashing and the DNS screen against ~0.8 s for the
+ * rest. The reading thread takes the share of the flows that evens the threads' work out,
+ * (1 + r) / N - r: none, from two threads on. (With 0.75, as first estimated, it took an
+ * eighth of the flows with two threads and was 10-18 % slower: README, Parallel replay.)
  */
-const READ_TO_FLOW_WORK = 0.75;
+const READ_TO_FLOW_WORK = 1.5;
 
 export function localShare(threads: number): number {
   return Math.max(0, (1 + READ_TO_FLOW_WORK) / threads - READ_TO_FLOW_WORK);
@@ -81,6 +87,9 @@ function startWorker(workerData: WorkerStart): Worker {
 
 export class ShardedReplay {
   readonly digests = new MinerDigests();
+  /** Flows each shard created (its own, not copies of shared DNS), the reading thread's
+   *  first; filled when run() settles. */
+  readonly flowsPerShard: number[] = [];
   private readonly merge: OrderedMerge<ReplayRecord>;
   private readonly workers: Worker[] = [];
   private readonly doneWorkers = new WeakSet<Worker>();
@@ -122,7 +131,8 @@ export class ShardedReplay {
     // The shard processed on this thread is merge source 0; the workers are 1..N-1.
     const local = new ShardProcessor(signatures, this.opts.maxFlows);
     const handOn = (): void => this.merge.push(0, local.take(), local.through);
-    const d = new PacketDispatcher(this.writers, this.chunks, local, localShare(this.opts.workers), handOn, signatures);
+    const share = this.opts.readerShare ?? localShare(this.opts.workers);
+    const d = new PacketDispatcher(this.writers, this.chunks, local, share, handOn, signatures);
     for (const r of this.held.splice(0)) this.deliver(r);
     let inputs: InputResult[];
     try {
@@ -242,6 +252,7 @@ export class ShardedReplay {
   }
 
   private combine(d: PacketDispatcher, inputs: InputResult[], results: WorkerTotals[]): ReplayTotals {
+    this.flowsPerShard.push(...results.map((r) => r.flows.created - r.sharedFlowsCreated));
     const detect = { ...results[0]!.detect };
     for (const r of results.slice(1)) {
       for (const key of Object.keys(detect) as (keyof DetectStats)[]) detect[key] += r.detect[key];
