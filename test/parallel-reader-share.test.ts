@@ -5,10 +5,10 @@
  * inputs: here the reader takes half or a third of the flows, in-process, and the output
  * is compared record by record with a single sensor's.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/capture/reader.js';
 import { createReplaySensor, type ReplaySinks } from '../src/cli/replay-pipeline.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS } from '../src/flow/flow-table.js';
@@ -60,13 +60,15 @@ async function sharded(files: string[], workers: number, readerShare: number, si
 describe('parallel replay: the reading thread running a shard itself', () => {
   let signatures: SignatureSet;
   let files: string[];
+  const scratch = mkdtempSync(join(tmpdir(), 'minewatch-share-'));
   beforeAll(async () => {
     const loaded = loadSignatureDir(SIGNATURES);
     if (!loaded.set) throw new Error('the project signatures do not load');
     signatures = loaded.set;
-    const mix = await writeTrafficMix(join(mkdtempSync(join(tmpdir(), 'minewatch-share-')), 'mix.pcap'), { seed: 11, sizeBytes: 4e6 });
+    const mix = await writeTrafficMix(join(scratch, 'mix.pcap'), { seed: 11, sizeBytes: 4e6 });
     files = [...BUNDLED, mix.path];
   });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('takes no flows by default from two threads on (reading costs more than the flows)', () => {
     expect(localShare(1)).toBe(1);
