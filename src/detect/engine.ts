@@ -70,6 +70,9 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   private signatures: SignatureSource;
   /** Successful reloads since start. */
   signatureReloads = 0;
+  /** dnsWanted of the set last asked about (asked per port-53 datagram: two rule lookups). */
+  private dnsAskedOf: SignatureSet | null = null;
+  private dnsAnswer = false;
 
   constructor(
     sink: EvidenceSink,
@@ -165,11 +168,19 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
   screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number {
     if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
     const set = this.signatures.current;
-    if (!dnsWanted(set)) return DATAGRAM_LET_GO;
+    if (!this.wantsDns(set)) return DATAGRAM_LET_GO;
     const seen = this.dns.screen.screen(buf, offset, offset + length, set.pools.nameHashes);
     if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
     if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
     return DATAGRAM_SKIP;
+  }
+
+  private wantsDns(set: SignatureSet): boolean {
+    if (set !== this.dnsAskedOf) {
+      this.dnsAskedOf = set;
+      this.dnsAnswer = dnsWanted(set);
+    }
+    return this.dnsAnswer;
   }
 
   /** A DNS datagram that passed screenDatagram: parsed in full, evidence and learning. */
@@ -177,7 +188,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     let st = flow.app as DnsFlowState | undefined;
     if (st === undefined) {
       const set = this.signatures.current;
-      if ((flow.port[0] !== DNS_PORT && flow.port[1] !== DNS_PORT) || !dnsWanted(set)) {
+      if ((flow.port[0] !== DNS_PORT && flow.port[1] !== DNS_PORT) || !this.wantsDns(set)) {
         flow.inspect = false;
         return;
       }
@@ -196,7 +207,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
     const st = new FlowInspection(set, this.cx.carries);
     flow.app = st;
     this.stats.flowsInspected++;
-    if (flow.protocol === IPPROTO_TCP && (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) && dnsWanted(set)) {
+    if (flow.protocol === IPPROTO_TCP && (flow.port[0] === DNS_PORT || flow.port[1] === DNS_PORT) && this.wantsDns(set)) {
       // DNS over TCP: both directions are length-prefixed messages, nothing else is read.
       st.dirs[0].mode = Mode.DnsStream;
       st.dirs[1].mode = Mode.DnsStream;
@@ -242,7 +253,7 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
       this.verdict.flowEnd(flow, st, _reason);
     } else if (st?.watch) {
       checkSustained(this.cx, flow, st, flow.lastSeenMicros);
-    } else if (st === undefined && flow.protocol === 6 && flow.bytes[0] + flow.bytes[1] === 0) {
+    } else if (st === undefined && flow.protocol === IPPROTO_TCP && flow.bytes[0] + flow.bytes[1] === 0) {
       payloadlessFlowEnd(this.cx, this.signatures.current, this.dns.learned, flow);
     }
   }

@@ -14,6 +14,7 @@ import type { FlowFacts, JsonMessage, MessageObserver, ObservedMessage } from '.
 import { splitLogin } from './identity.js';
 import { classifyReply, idKey, replyId, shareEventOf, type ShareEvent, type WorkSize } from './shares/index.js';
 import type { DifficultyPoint, SessionRecord, SessionSink, ShareError } from './session-record.js';
+import { IPPROTO_UDP } from '../decode/types.js';
 import type { Direction, Flow, FlowEndReason } from '../flow/types.js';
 import { defaultAlgorithmCatalog, type AlgorithmCatalog } from '../estimate/algorithms.js';
 import { estimateRate } from '../estimate/hashrate.js';
@@ -315,7 +316,7 @@ export class SessionTracker implements MessageObserver {
       minerPort: flow.port[m],
       poolIp: flow.addr[p],
       poolPort: flow.port[p],
-      transport: flow.protocol === 17 ? 'udp' : 'tcp',
+      transport: flow.protocol === IPPROTO_UDP ? 'udp' : 'tcp',
       dialect,
       algo: resolved?.info.algo ?? named ?? 'unknown',
       algoAssumed: resolved?.assumed ?? true,

@@ -5,6 +5,7 @@
  * evidence is deduplicated and capped before it becomes an Evidence row. Observers see the
  * messages of confirmed flows only. One Verdict per engine.
  */
+import { IPPROTO_UDP } from '../decode/types.js';
 import type { Direction, Flow, FlowEndReason } from '../flow/types.js';
 import { originText } from '../signatures/types.js';
 import type { Finding, JsonMessage, MessageObserver } from './dialect.js';
@@ -195,7 +196,7 @@ export class Verdict {
       minerPort: flow.port[m],
       poolIp: pool ? pool.ip : flow.addr[p],
       poolPort: pool ? pool.port : flow.port[p],
-      transport: flow.protocol === 17 ? 'udp' : 'tcp',
+      transport: flow.protocol === IPPROTO_UDP ? 'udp' : 'tcp',
       dialect: f.dialect,
       kind: f.kind,
       confidence: f.confidence,
