@@ -1,13 +1,19 @@
 /**
  * Engine behaviour that the capture-level tests cannot pin down in time: held findings of a
  * quiet confirmed flow are released by tick() (live sensors), and once a flow is confirmed
- * every JSON line reaches the observers, also replies without "method"/"result".
+ * every JSON line reaches the observers, also replies without "method"/"result"; a DNS
+ * screen verdict handed down with the datagram is used instead of screening again.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonMessage, MessageObserver } from '../src/detect/dialect.js';
+import { SCREEN_MAYBE_POOL, SCREEN_NO_POOL } from '../src/detect/dns-screen.js';
 import { DetectionEngine } from '../src/detect/engine.js';
 import type { Evidence } from '../src/detect/types.js';
-import { Flow } from '../src/flow/types.js';
+import { DATAGRAM_DELIVER, DATAGRAM_SKIP, Flow } from '../src/flow/types.js';
+import { loadSignatureDir } from '../src/signatures/signature-set.js';
+import { dnsQuery } from '../src/synth/dns.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
 
 const T0 = 1_780_000_000_000_000;
 
@@ -54,6 +60,27 @@ describe('DetectionEngine', () => {
     feed(engine, f, 0, '{"level":"info","msg":"a log line"}\n{"id":40}\n', T0);
     expect(engine.stats.messagesParsed).toBe(0);
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe('DNS screen verdict from upstream', () => {
+  // A parallel replay's reader screens each DNS datagram once and the verdict rides in the
+  // ring record (DecodedPacket.dnsScreen); the shard's engine then does not read it again.
+  const set = loadSignatureDir(join(PROJECT_ROOT, 'signatures')).set!;
+  const query = dnsQuery(7, 'pool.supportxmr.com');
+
+  it('screens the datagram itself when no verdict came with it', () => {
+    const engine = new DetectionEngine(() => {}, {}, [], set);
+    expect(engine.screenDatagram(49152, 53, query, 0, query.length, -1)).toBe(DATAGRAM_DELIVER);
+  });
+
+  it("takes the reader's verdict as given, and counts a no-pool message as its own screen would", () => {
+    const engine = new DetectionEngine(() => {}, {}, [], set);
+    expect(engine.screenDatagram(49152, 53, query, 0, query.length, SCREEN_NO_POOL)).toBe(DATAGRAM_SKIP);
+    expect(engine.stats.dnsMessages).toBe(1);
+    const other = dnsQuery(8, 'www.example.com');
+    expect(engine.screenDatagram(49152, 53, other, 0, other.length, SCREEN_MAYBE_POOL)).toBe(DATAGRAM_DELIVER);
+    expect(engine.screenDatagram(49152, 53, other, 0, other.length, -1)).toBe(DATAGRAM_SKIP);
   });
 });
 

@@ -39,6 +39,8 @@ describe('packet ring', () => {
         }
         pkt.vlanId = rand() < 0.5 ? -1 : randomInt(rand, 0, 4095);
         pkt.tunnelDepth = randomInt(rand, 0, 3);
+        // The reader's DNS screen verdict rides along (-1: not screened).
+        pkt.dnsScreen = randomInt(rand, -1, 2);
         pkt.payloadMissing = rand() < 0.1 ? randomInt(rand, 1, 9000) : 0;
         pkt.tsMicros = 1_700_000_000_000_000 + ordinal * 1000;
         pkt.buf = source;
@@ -65,8 +67,8 @@ describe('packet ring', () => {
         expect(r.ordinal).toBe(s.ordinal);
         expect(r.shared).toBe(s.shared);
         const p = s.pkt;
-        expect([got.ipVersion, got.protocol, got.tcpFlags, got.srcPort, got.dstPort, got.seq, got.ack, got.vlanId, got.tunnelDepth]).toEqual([
-          p.ipVersion, p.protocol, p.tcpFlags, p.srcPort, p.dstPort, p.seq, p.ack, p.vlanId, p.tunnelDepth,
+        expect([got.ipVersion, got.protocol, got.tcpFlags, got.srcPort, got.dstPort, got.seq, got.ack, got.vlanId, got.tunnelDepth, got.dnsScreen]).toEqual([
+          p.ipVersion, p.protocol, p.tcpFlags, p.srcPort, p.dstPort, p.seq, p.ack, p.vlanId, p.tunnelDepth, p.dnsScreen,
         ]);
         expect([...got.src, ...got.dst]).toEqual([...p.src, ...p.dst]);
         expect([got.payloadLength, got.payloadMissing, got.tsMicros]).toEqual([p.payloadLength, p.payloadMissing, p.tsMicros]);

@@ -42,6 +42,10 @@ export class DecodedPacket {
   /** Capture time, integer µs since the epoch. Stages read it from here rather than take it
    *  as an argument: a double passed to a call that is not inlined costs a heap number. */
   tsMicros = 0;
+  /** The DNS screen's verdict on this datagram (dns-screen.ts) when a parallel replay's
+   *  reader already took it, so that the shard does not read the payload again; else -1.
+   *  The decoder leaves it alone: only the reader sets it. */
+  dnsScreen = -1;
 }
 
 export interface DecodeStats {

@@ -165,11 +165,11 @@ export class DetectionEngine implements StreamHandler, SignatureReloadTarget {
    * targets might name a listed pool (a hash check in place, dns-screen.ts); the rest are
    * counted and skipped before any Flow object or string exists. Other UDP flows are let go.
    */
-  screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number {
+  screenDatagram(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number, screened = -1): number {
     if (srcPort !== DNS_PORT && dstPort !== DNS_PORT) return DATAGRAM_LET_GO;
     const set = this.signatures.current;
     if (!this.wantsDns(set)) return DATAGRAM_LET_GO;
-    const seen = this.dns.screen.screen(buf, offset, offset + length, set.pools.nameHashes);
+    const seen = screened >= 0 ? screened : this.dns.screen.screen(buf, offset, offset + length, set.pools.nameHashes);
     if (seen === SCREEN_MAYBE_POOL) return DATAGRAM_DELIVER;
     if (seen === SCREEN_NO_POOL) this.stats.dnsMessages++;
     return DATAGRAM_SKIP;

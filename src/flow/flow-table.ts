@@ -153,7 +153,7 @@ export class FlowTable {
     let letGo = this.slots.isLetGo(slot);
     let screened = DATAGRAM_DELIVER;
     if (protocol === IPPROTO_UDP && !letGo && this.handler.screenDatagram !== undefined) {
-      screened = this.handler.screenDatagram(pkt.srcPort, pkt.dstPort, pkt.buf, pkt.payloadOffset, length);
+      screened = this.handler.screenDatagram(pkt.srcPort, pkt.dstPort, pkt.buf, pkt.payloadOffset, length, pkt.dnsScreen);
       if (screened === DATAGRAM_LET_GO) {
         // The handler holds nothing for the flow (it was never delivered, or it says so).
         const built = this.slots.flows[slot];

@@ -55,8 +55,10 @@ export interface StreamHandler {
    * A first look at a datagram before onDatagram, from ports and bytes alone, so that the
    * many UDP flows nobody needs cost no Flow object: DATAGRAM_DELIVER (go on to
    * onDatagram), DATAGRAM_SKIP (not this one) or DATAGRAM_LET_GO (nor any later one).
+   * `screened` is the DNS screen's verdict when it was taken upstream (DecodedPacket
+   * dnsScreen), else -1.
    */
-  screenDatagram?(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number): number;
+  screenDatagram?(srcPort: number, dstPort: number, buf: Buffer, offset: number, length: number, screened: number): number;
   /** Called exactly once per flow when it leaves the table. */
   onFlowEnd?(flow: Flow, reason: FlowEndReason): void;
   /**

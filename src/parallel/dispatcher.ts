@@ -74,6 +74,7 @@ export class PacketDispatcher {
       this.local.sweep(d.tsMicros, ordinal);
       for (let i = 0; i < rings.length; i++) rings[i]!.mark(RECORD_SWEEP, ordinal, d.tsMicros);
     }
+    d.dnsScreen = -1;
     // Shard 0 is this thread's own; ring i feeds shard i + 1.
     const shard = shardOfHash(flowHash32(d), this.rings.length + 1, this.localShare) - 1;
     if (this.everyShardNeeds(d)) {
@@ -96,7 +97,9 @@ export class PacketDispatcher {
   private everyShardNeeds(d: DecodedPacket): boolean {
     if (this.dnsNames === null || (d.srcPort !== DNS_PORT && d.dstPort !== DNS_PORT)) return false;
     if (d.protocol !== IPPROTO_UDP) return true;
-    return this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames) !== SCREEN_NO_POOL;
+    // The verdict travels with the packet: its shard need not read the payload again.
+    d.dnsScreen = this.dnsScreen.screen(d.buf, d.payloadOffset, d.payloadOffset + d.payloadLength, this.dnsNames);
+    return d.dnsScreen !== SCREEN_NO_POOL;
   }
 
   private send(ring: number, ordinal: number, shared: boolean, at: number): void {

@@ -8,9 +8,9 @@
  *
  * Record layout (8-byte aligned, 32-bit words): length in bytes of the whole record, kind,
  * ordinal (float64), capture time (float64), then for packets: version | protocol << 8 |
- * flags << 16 | shared << 24, ports, seq, ack, payload length, payload missing, VLAN id,
- * tunnel depth, the two addresses (4 words each), where the payload is, and the payload
- * bytes when they are in the record. Payload that lies in the shared read chunks
+ * flags << 16 | shared << 24 | (DNS screen verdict + 1) << 25, ports, seq, ack, payload
+ * length, payload missing, VLAN id, tunnel depth, the two addresses (4 words each), where
+ * the payload is, and the payload bytes when they are in the record. Payload that lies in the shared read chunks
  * (shared-chunks.ts) is referred to by offset rather than copied: V8 copies into shared
  * memory several times slower than into ordinary memory.
  */
@@ -95,7 +95,7 @@ export class PacketRingWriter {
     const w = this.v.words;
     const i = at >> 2;
     this.head(at, RECORD_PACKET, ordinal, pkt.tsMicros);
-    w[i + 6] = pkt.ipVersion | (pkt.protocol << 8) | (pkt.tcpFlags << 16) | (shared ? 1 << 24 : 0);
+    w[i + 6] = pkt.ipVersion | (pkt.protocol << 8) | (pkt.tcpFlags << 16) | (shared ? 1 << 24 : 0) | (((pkt.dnsScreen + 1) & 3) << 25);
     w[i + 7] = pkt.srcPort | (pkt.dstPort << 16);
     w[i + 8] = pkt.seq;
     w[i + 9] = pkt.ack;
@@ -278,7 +278,8 @@ export class PacketRingReader {
         pkt.ipVersion = packed & 0xff;
         pkt.protocol = (packed >>> 8) & 0xff;
         pkt.tcpFlags = (packed >>> 16) & 0xff;
-        view.shared = packed >>> 24 === 1;
+        view.shared = ((packed >>> 24) & 1) === 1;
+        pkt.dnsScreen = ((packed >>> 25) & 3) - 1;
         const ports = words[i + 7]!;
         pkt.srcPort = ports & 0xffff;
         pkt.dstPort = ports >>> 16;
