@@ -10,9 +10,9 @@
  * ordinal (float64), capture time (float64), then for packets: version | protocol << 8 |
  * flags << 16 | shared << 24 | (DNS screen verdict + 1) << 25, ports, seq, ack, payload
  * length, payload missing, VLAN id, tunnel depth, the two addresses (4 words each), where
- * the payload is, and the payload bytes when they are in the record. Payload that lies in the shared read chunks
- * (shared-chunks.ts) is referred to by offset rather than copied: V8 copies into shared
- * memory several times slower than into ordinary memory.
+ * the payload is, and the payload bytes when they are in the record. Payload that lies in
+ * the shared read chunks (shared-chunks.ts) is referred to by offset rather than copied: V8
+ * copies into shared memory several times slower than into ordinary memory.
  */
 import { DecodedPacket } from '../decode/types.js';
 
