@@ -98,8 +98,8 @@ export interface OpenOptions {
   /**
    * A batch writer (replay): the WAL is copied back into the database every
    * BULK_CHECKPOINT_PAGES pages instead of SQLite's 1,000, each copy ending in fsyncs, so a
-   * replay that stores many hits syncs an eighth as often. The live sensor keeps the default: a longer copy would
-   * stall its packet thread for longer.
+   * replay that stores many hits syncs an eighth as often. The live sensor keeps the
+   * default: a longer copy would stall its packet thread for longer.
    */
   bulk?: boolean;
 }
