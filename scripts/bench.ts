@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { benchCapture, type CaptureSpec } from './bench/inputs.js';
 import { checkDetections, sameResults } from './bench/check.js';
 import { parseBenchArgs, type BenchOptions } from './bench/options.js';
-import { machineLine, median, resultTable, type Row } from './bench/report.js';
-import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, usableCpus, type ReplayRun } from './bench/tools.js';
+import { machineLine, median, parallelCeiling, resultTable, type Row } from './bench/report.js';
+import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, usableCpus, type Measurement, type ReplayRun } from './bench/tools.js';
 import type { GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -47,11 +47,12 @@ async function main(): Promise<number> {
     } else {
       const peer = o.noPeer ? null : findNdpiReader(log);
       const peerName = peer ? ndpiVersion(peer) : null;
-      const times = new Map<string, { seconds: number[]; rss: (number | null)[] }>();
-      const note = (tool: string, seconds: number, rss: number | null): void => {
-        const t = times.get(tool) ?? { seconds: [], rss: [] };
-        t.seconds.push(seconds);
-        t.rss.push(rss);
+      const times = new Map<string, { seconds: number[]; rss: (number | null)[]; cpu: (number | null)[] }>();
+      const note = (tool: string, m: Measurement): void => {
+        const t = times.get(tool) ?? { seconds: [], rss: [], cpu: [] };
+        t.seconds.push(m.wallSeconds);
+        t.rss.push(m.maxRssBytes);
+        t.cpu.push(m.cpuSeconds);
         times.set(tool, t);
       };
       const usable: number[] = [];
@@ -59,28 +60,33 @@ async function main(): Promise<number> {
         log(`round ${round} of ${o.runs}`);
         if (workerCounts.length > 1) usable.push(await usableCpus(o.workers));
         const cat = measure('cat', [capture.path]);
-        note('cat', cat.wallSeconds, cat.maxRssBytes);
+        note('cat', cat);
         if (peer && peerName) {
           const m = measure(peer, ['-i', capture.path]);
-          note(peerName, m.wallSeconds, m.maxRssBytes);
+          note(peerName, m);
         }
         for (const w of workerCounts) {
           const run = runReplay(minewatch, capture.path, dbOf(w, round === 1), w);
           runs.set(w, [...(runs.get(w) ?? []), run]);
-          note(minewatchLabel(w), run.wallSeconds, run.maxRssBytes);
+          note(minewatchLabel(w), run);
         }
       }
       for (const [tool, t] of times) {
         const replays = [...runs.entries()].find(([w]) => minewatchLabel(w) === tool)?.[1];
         const rss = t.rss.filter((x): x is number => x !== null);
+        const cpu = t.cpu.filter((x): x is number => x !== null);
         rows.push({
           tool,
           seconds: median(t.seconds),
           maxRssBytes: rss.length ? Math.max(...rss) : null,
+          cpuSeconds: cpu.length ? median(cpu) : null,
           ...(replays ? { replaySeconds: median(replays.map((r) => r.summary.seconds)) } : {}),
         });
       }
-      console.log(`runs: ${o.runs} per tool, interleaved; median wall clock of the whole process (start-up included), page cache warm; peak RSS is the largest of the runs`);
+      console.log(
+        `runs: ${o.runs} per tool, interleaved; median wall clock of the whole process (start-up included), page cache warm; peak RSS is the largest of the runs;` +
+          ' cores busy: median CPU time of all its threads over median wall time',
+      );
       console.log('');
       console.log(resultTable(rows, capture.bytes, capture.packets, peerName));
       console.log('');
@@ -94,12 +100,28 @@ async function main(): Promise<number> {
           `machine check (each round): ${o.workers} CPU-bound processes at once did ${median(usable).toFixed(2)}x the work of one alone, median` +
             ` (range ${Math.min(...usable).toFixed(2)}–${Math.max(...usable).toFixed(2)}; ${o.workers}x on ${o.workers} idle cores of ${availableParallelism()}, ~1x when other work holds the rest)`,
         );
+        if (single.cpuSeconds != null && parallel.cpuSeconds != null) printCeilings(o.workers, Math.min(o.workers, availableParallelism()), single, parallel);
       }
     }
     return report(o, capture, runs, dbOf);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** How far N threads could go on N cores, from the CPU times (report.ts, parallelCeiling). */
+function printCeilings(workers: number, cores: number, single: Row, parallel: Row): void {
+  const one = single.cpuSeconds!;
+  const many = parallel.cpuSeconds!;
+  const extra = ((many / one - 1) * 100).toFixed(0);
+  console.log(
+    `CPU time: 1 worker ${one.toFixed(2)} s (${(one / single.seconds).toFixed(2)} cores busy: its thread, and V8 compiling and collecting on others);` +
+      ` ${workers} workers ${many.toFixed(2)} s (${Number(extra) >= 0 ? '+' : ''}${extra} %)`,
+  );
+  console.log(
+    `ceiling on ${cores} cores: ${parallelCeiling(cores, single.seconds, one).toFixed(2)}x one worker if the threads shared its work with no overhead,` +
+      ` ${parallelCeiling(cores, single.seconds, many).toFixed(2)}x at the CPU time the ${workers} workers took`,
+  );
 }
 
 function minewatchLabel(workers: number): string {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
-import { median, resultTable } from '../scripts/bench/report.js';
+import { median, parallelCeiling, resultTable } from '../scripts/bench/report.js';
+import { measure } from '../scripts/bench/tools.js';
 import { timePasses } from '../scripts/bench/warmup-passes.js';
 import { readCaptureFile } from '../src/capture/reader.js';
 import { plantedMinerCount } from '../src/synth/scenarios/traffic-mix.js';
@@ -80,15 +81,35 @@ describe('bench report', () => {
   it('prints throughput, RSS and ratios to the peer and to cat', () => {
     const table = resultTable(
       [
-        { tool: 'cat', seconds: 0.1, maxRssBytes: 2e6 },
-        { tool: 'ndpiReader 4.2.0', seconds: 1, maxRssBytes: 120e6 },
-        { tool: 'minewatch replay, 1 worker', seconds: 0.4, replaySeconds: 0.25, maxRssBytes: 100e6 },
+        { tool: 'cat', seconds: 0.1, maxRssBytes: 2e6, cpuSeconds: 0.1 },
+        { tool: 'ndpiReader 4.2.0', seconds: 1, maxRssBytes: 120e6, cpuSeconds: null },
+        { tool: 'minewatch replay, 1 worker', seconds: 0.4, replaySeconds: 0.25, maxRssBytes: 100e6, cpuSeconds: 0.5 },
       ],
       400e6,
       500_000,
       'ndpiReader 4.2.0',
     );
-    expect(table).toContain('| cat | 4,000 | 5,000,000 | 2 MB | 10.00 | — |  |');
-    expect(table).toContain('| minewatch replay, 1 worker | 1,000 | 1,250,000 | 100 MB | 2.50 | 0.25 | 1,600 |');
+    expect(table).toContain('| cat | 4,000 | 5,000,000 | 2 MB | 1.00 | 10.00 | — |  |');
+    expect(table).toContain('| ndpiReader 4.2.0 | 400 | 500,000 | 120 MB | n/a | — | 0.10 |  |');
+    expect(table).toContain('| minewatch replay, 1 worker | 1,000 | 1,250,000 | 100 MB | 1.25 | 2.50 | 0.25 | 1,600 |');
+  });
+
+  it('bounds an N-core speed-up by CPU time: N cores give at most N CPU seconds a second', () => {
+    // One run of 1 s wall that kept 1.25 cores busy: two cores could at best take 0.625 s.
+    expect(parallelCeiling(2, 1, 1.25)).toBeCloseTo(1.6);
+    // A parallel run that needed 1.9 CPU-s for the same work: 2 / 1.9 of one at best.
+    expect(parallelCeiling(2, 1, 1.9)).toBeCloseTo(1.0526, 3);
+  });
+
+  // GNU time gives the figures (CI installs it); without it the bench prints n/a.
+  it.skipIf(!existsSync('/usr/bin/time'))('measures the CPU time of every thread of a command, not just its wall time', () => {
+    // Two threads spinning for 0.3 s each: about 0.6 CPU-s within about 0.3 s of wall clock.
+    const spin = `const { Worker } = require('node:worker_threads');
+      const busy = 'const end = Date.now() + 300; while (Date.now() < end);';
+      new Worker(busy, { eval: true }); eval(busy);`;
+    const m = measure(process.execPath, ['-e', spin]);
+    expect(m.maxRssBytes).toBeGreaterThan(1e6);
+    expect(m.cpuSeconds).toBeGreaterThan(0.35);
+    expect(m.cpuSeconds!).toBeLessThan(m.wallSeconds * 2 + 0.1);
   });
 });

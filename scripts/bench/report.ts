@@ -29,24 +29,39 @@ export interface Row {
   /** Median of minewatch's own replay time (start-up excluded), when it reports one. */
   replaySeconds?: number;
   maxRssBytes: number | null;
+  /** Median CPU seconds (all threads), when measured. */
+  cpuSeconds?: number | null;
 }
 
 const fixed = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** The results table: throughput by wall clock, peak RSS, and ratios to the peer and cat. */
+/**
+ * The results table: throughput by wall clock, peak RSS, the cores the process kept busy
+ * (CPU time of all its threads over wall time), and ratios to the peer and cat.
+ */
 export function resultTable(rows: readonly Row[], bytes: number, packets: number, peer: string | null): string {
   const peerRow = peer ? rows.find((r) => r.tool === peer) : undefined;
   const catRow = rows.find((r) => r.tool === 'cat');
   const lines = [
-    '| tool | MB/s | packets/s | peak RSS | × ndpiReader | × cat | replay only, MB/s |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| tool | MB/s | packets/s | peak RSS | cores busy | × ndpiReader | × cat | replay only, MB/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const ratio = (base: Row | undefined): string => (base && base !== r ? `${(base.seconds / r.seconds).toFixed(2)}` : '—');
     lines.push(
       `| ${r.tool} | ${fixed(bytes / 1e6 / r.seconds)} | ${fixed(packets / r.seconds)} | ${r.maxRssBytes === null ? 'n/a' : `${fixed(r.maxRssBytes / 1e6)} MB`}` +
-        ` | ${ratio(peerRow)} | ${ratio(catRow)} | ${r.replaySeconds === undefined ? '' : fixed(bytes / 1e6 / r.replaySeconds)} |`,
+        ` | ${r.cpuSeconds == null ? 'n/a' : fixed(r.cpuSeconds / r.seconds, 2)} | ${ratio(peerRow)} | ${ratio(catRow)} | ${r.replaySeconds === undefined ? '' : fixed(bytes / 1e6 / r.replaySeconds)} |`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * The most an N-core run could gain over a single run that took `wallSingle` seconds, if it
+ * had `cpu` CPU seconds of work (all threads) to do: N cores give at most N CPU seconds per
+ * second. With the single run's own CPU time it is the ceiling for a split with no
+ * overhead; with the parallel run's, the ceiling at the overhead it has.
+ */
+export function parallelCeiling(cores: number, wallSingle: number, cpu: number): number {
+  return (wallSingle * cores) / cpu;
 }

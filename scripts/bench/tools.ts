@@ -1,7 +1,8 @@
 /**
  * The contenders, each run as its own process on the same file: cat (the physical limit),
  * ndpiReader (the peer) and minewatch replay. Wall time is measured around the process;
- * peak RSS comes from /usr/bin/time when present, and minewatch also reports its own.
+ * peak RSS and CPU time (user + system, all threads) come from /usr/bin/time when present,
+ * and minewatch also reports its own RSS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface Measurement {
   wallSeconds: number;
   /** Peak resident set size, when it could be measured. */
   maxRssBytes: number | null;
+  /** CPU seconds of the process, every thread (V8's compiler and GC threads too). */
+  cpuSeconds: number | null;
   stdout: string;
 }
 
@@ -23,7 +26,7 @@ export function measure(command: string, args: string[], keepStdout = false, env
   const scratch = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
   const timeFile = join(scratch, 'time');
   const withTime = existsSync(TIME);
-  const argv = withTime ? [TIME, '-f', '%M', '-o', timeFile, command, ...args] : [command, ...args];
+  const argv = withTime ? [TIME, '-f', '%M %U %S', '-o', timeFile, command, ...args] : [command, ...args];
   const started = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
@@ -35,9 +38,15 @@ export function measure(command: string, args: string[], keepStdout = false, env
   try {
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().slice(0, 500)}`);
-    // GNU time appends the figure (KiB) as the last line.
-    const kib = withTime ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) : NaN;
-    return { wallSeconds, maxRssBytes: Number.isFinite(kib) ? kib * 1024 : null, stdout: r.stdout ?? '' };
+    // GNU time appends the figures (KiB, user and system seconds) as the last line.
+    const [kib, user, system] = withTime ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : [];
+    const cpu = (user ?? NaN) + (system ?? NaN);
+    return {
+      wallSeconds,
+      maxRssBytes: Number.isFinite(kib) ? kib! * 1024 : null,
+      cpuSeconds: Number.isFinite(cpu) ? cpu : null,
+      stdout: r.stdout ?? '',
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
