@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ClassicPcapParser, classicPcapVariant } from '../src/capture/classic-pcap.js';
 import { RecordWalker } from '../src/capture/record-walker.js';
 import { newReaderStats } from '../src/capture/stats.js';
-import { readCapture } from '../src/capture/reader.js';
+import { createInflater, readCapture } from '../src/capture/reader.js';
 import {
   AWKWARD_CHUNKINGS,
   classicPcap,
@@ -252,6 +252,25 @@ describe('classic pcap', () => {
       expect(stats.warnings.join('\n')).toMatch(/gzip stream is damaged or cut short/);
       const plain = await readAll(file);
       expect(packets).toEqual(plain.packets.slice(0, packets.length));
+    });
+
+    it('inflates ahead of a reader that is busy elsewhere (more than one chunk waiting)', async () => {
+      // 8 MiB of varied bytes: several of the inflater's 1 MiB output chunks.
+      const data = Buffer.alloc(8 << 20);
+      for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((Math.imul(i, 2654435761) >>> 7) & 0x0f0f0f0f, i);
+      const inflater = createInflater();
+      inflater.write(gzipSync(data));
+      inflater.end();
+      // Nobody reads: with the stream defaults it would stop after its first chunk.
+      const deadline = Date.now() + 5000;
+      while (inflater.readableLength < 2 << 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(inflater.readableLength).toBeGreaterThanOrEqual(2 << 20);
+      // And it still stops: what it holds stays bounded however far the input goes.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(inflater.readableLength).toBeLessThanOrEqual(4 << 20);
+      const chunks: Buffer[] = [];
+      for await (const chunk of inflater) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(data)).toBe(true);
     });
   });
 });
