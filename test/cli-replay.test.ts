@@ -3,7 +3,7 @@
  * SQLite database; exit codes and messages for bad inputs; stdin and gzip inputs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,8 +16,14 @@ const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const MIX = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');
 const MIX_MINERS = bundledCaptures().find((c) => c.file === 'mining-mix.pcapng')!.miners.length;
 
-function minewatch(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { input, encoding: 'buffer', cwd: PROJECT_ROOT, timeout: 60_000 });
+/** `input`: bytes piped to standard input, or a file descriptor it is redirected from. */
+function minewatch(args: string[], input?: Buffer | number): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    ...(typeof input === 'number' ? { stdio: [input, 'pipe', 'pipe'] } : { input }),
+    encoding: 'buffer',
+    cwd: PROJECT_ROOT,
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -58,6 +64,33 @@ describe('minewatch replay', () => {
     expect(viaStdin.miners).toHaveLength(MIX_MINERS);
     expect(viaGzip.miners).toHaveLength(MIX_MINERS);
     expect(viaGzip.packets).toBe(viaStdin.packets);
+  });
+
+  it('reads standard input redirected from a file (plain or gzip) like the file itself', () => {
+    const dir = tmp();
+    const gz = join(dir, 'mix.pcapng.gz');
+    writeFileSync(gz, gzipSync(readFileSync(MIX)));
+    const notCapture = join(dir, 'notes.txt');
+    writeFileSync(notCapture, 'these are not packets\n');
+    const byPath = JSON.parse(minewatch(['replay', '--db', join(dir, 'a.db'), '--json', '-q', MIX]).stdout);
+    const redirected = (file: string, db: string): ReturnType<typeof minewatch> => {
+      const fd = openSync(file, 'r');
+      try {
+        return minewatch(['replay', '--db', join(dir, db), '--json', '-q', '-'], fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    for (const [file, db] of [[MIX, 'b.db'], [gz, 'c.db']] as const) {
+      const r = JSON.parse(redirected(file, db).stdout);
+      expect(r.packets).toBe(byPath.packets);
+      expect(r.bytes).toBe(byPath.bytes);
+      expect(r.evidence).toBe(byPath.evidence);
+      expect(r.miners).toEqual(byPath.miners);
+    }
+    const bad = redirected(notCapture, 'd.db');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('minewatch: stdin: not a pcap or pcapng capture');
   });
 
   it('a missing or non-capture file gets a one-line error and exit 1; the other files still run', () => {
