@@ -3,8 +3,7 @@
  * option parsing and table. Speed is never asserted here, only detections.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
@@ -14,10 +13,11 @@ import { timePasses } from '../scripts/bench/warmup-passes.js';
 import { readCaptureFile } from '../src/capture/reader.js';
 import { plantedMinerCount } from '../src/synth/scenarios/traffic-mix.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 describe('npm run bench -- --check-only', () => {
   it('generates a small capture, replays it with 1 and 2 workers, and checks the detections', () => {
-    const out = mkdtempSync(join(tmpdir(), 'minewatch-bench-'));
+    const out = scratchDir('minewatch-bench-');
     onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const r = spawnSync(
       process.execPath,

@@ -5,8 +5,7 @@
  * small flow table evicts (and counts) them yet still finds every planted miner.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/capture/reader.js';
@@ -17,8 +16,9 @@ import { Sensor } from '../src/sensor.js';
 import { writeFlood } from '../src/synth/scenarios/flood.js';
 import { MINING_SCENARIOS } from '../src/synth/scenarios/mining.js';
 import { plantedMiner, plantedMinerCount, writeTrafficMix } from '../src/synth/scenarios/traffic-mix.js';
+import { scratchDir } from './support/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'minewatch-generators-'));
+const dir = scratchDir('minewatch-generators-');
 const sha1 = (path: string): string => createHash('sha1').update(readFileSync(path)).digest('hex');
 
 const DOCUMENTATION = [/^192\.0\.2\.\d+$/, /^198\.51\.100\.\d+$/, /^203\.0\.113\.\d+$/, /^2001:db8:/];

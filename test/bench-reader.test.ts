@@ -4,8 +4,7 @@
  * damaged, cut and compressed files, and for records cut by its 1 MiB chunk boundaries.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +14,9 @@ import { DecodedPacket } from '../src/decode/types.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { classicPcap, sampleRecords } from './support/capture-bytes.js';
 import type { CapturedPacket } from '../src/capture/types.js';
+import { scratchDir } from './support/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'minewatch-reader-'));
+const dir = scratchDir('minewatch-reader-');
 
 function file(name: string, bytes: Buffer): string {
   const path = join(dir, name);

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openCaptureInput, readCapture } from '../src/capture/reader.js';
 import { CaptureError } from '../src/capture/types.js';
 import { chunkedReadable, classicPcap, readAll, sampleRecords } from './support/capture-bytes.js';
+import { scratchDir } from './support/scratch.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const outcome = await promise.then(
@@ -26,7 +26,7 @@ async function captureFailure(bytes: Buffer, chunkSizes?: number[]): Promise<str
 }
 
 describe('capture input errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'minewatch-capture-'));
+  const dir = scratchDir('minewatch-capture-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('rejects input that is not a capture, naming its first bytes', async () => {

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'minewatch.cjs');
 const BUNDLES = join(PROJECT_ROOT, 'dist', 'bundle');
@@ -151,7 +152,7 @@ describe('the built command', () => {
 
   it('replays the bundled capture in one process and in two workers, with the same miners', () => {
     const capture = bundledCaptures().find((c) => c.file === 'mining-mix.pcapng')!;
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-built-'));
+    const dir = scratchDir('minewatch-built-');
     const miners = (workers: number): string[] => {
       const r = run(['replay', '--db', join(dir, `w${workers}.db`), '--json', '-q', '--workers', String(workers), join(PROJECT_ROOT, 'captures', capture.file)]);
       expect(r.code, r.stderr).toBe(0);
@@ -166,7 +167,7 @@ describe('the built command', () => {
 
   it('says how to build when there is nothing built', () => {
     // bin/ alone, as in a clone before npm ci.
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-unbuilt-'));
+    const dir = scratchDir('minewatch-unbuilt-');
     mkdirSync(join(dir, 'bin'));
     copyFileSync(BIN, join(dir, 'bin', 'minewatch.cjs'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import type { Evidence } from '../src/detect/types.js';
 import { HitStore } from '../src/store/hit-store.js';
+import { scratchDir } from './support/scratch.js';
 
 const T0 = Date.UTC(2024, 4, 20, 14, 0, 0) * 1000; // 2024-05-20T14:00:00Z
 
@@ -30,7 +30,7 @@ let dir: string;
 let db: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'minewatch-cli-'));
+  dir = scratchDir('minewatch-cli-');
   db = join(dir, 'minewatch.db');
   const store = HitStore.open(db);
   store.add(evidence({ agent: 'cgminer/4.11.1' }));

@@ -3,14 +3,14 @@
  * SQLite database; exit codes and messages for bad inputs; stdin and gzip inputs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HitStore } from '../src/store/hit-store.js';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const MIX = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');
@@ -28,7 +28,7 @@ function minewatch(args: string[], input?: Buffer | number): { code: number; std
 }
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'minewatch-cli-'));
+  return scratchDir('minewatch-cli-');
 }
 
 describe('minewatch replay', () => {

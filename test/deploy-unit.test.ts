@@ -5,17 +5,17 @@
  * running the tests. Skipped where systemd-analyze is not installed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { toolAvailable } from './support/netns.js';
+import { scratchDir } from './support/scratch.js';
 
 const UNIT = join(PROJECT_ROOT, 'deploy', 'minewatch.service');
 
 function verify(text: string): { status: number | null; output: string } {
-  const path = join(mkdtempSync(join(tmpdir(), 'minewatch-unit-')), 'minewatch.service');
+  const path = join(scratchDir('minewatch-unit-'), 'minewatch.service');
   writeFileSync(path, text);
   const r = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };

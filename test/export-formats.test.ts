@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evidence } from '../src/detect/types.js';
@@ -11,6 +10,7 @@ import { EXPORT_FIELDS } from '../src/export/records.js';
 import { toTxt } from '../src/export/txt.js';
 import { HitStore } from '../src/store/hit-store.js';
 import type { IpSummary } from '../src/store/types.js';
+import { scratchDir } from './support/scratch.js';
 
 const T0 = Date.UTC(2024, 2, 1, 8, 30) * 1000;
 
@@ -73,7 +73,7 @@ let dir: string;
 let rows: IpSummary[];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'minewatch-export-'));
+  dir = scratchDir('minewatch-export-');
   const store = HitStore.open(join(dir, 'minewatch.db'));
   // Hostile identities and agents: separators, quotes, newlines and spreadsheet formulas.
   store.add(evidence({ worker: 'rig,one', agent: 'bfgminer "5.5"' }));

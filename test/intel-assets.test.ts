@@ -4,7 +4,7 @@
  * cross-check of the prefix table against a brute-force longest-prefix search. (Loading a
  * million prefixes is timed by scripts/bench-assets.ts, not here.)
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { AssetMap, AssetMapError, splitCsvLine } from '../src/store/asset-map.js
 import { ownerLabel, ownerLookup } from '../src/store/owners.js';
 import { maskWords, PrefixTable } from '../src/store/prefix-table.js';
 import { seededRandom } from '../src/synth/rng.js';
+import { scratchDir } from './support/scratch.js';
 
 const MAP = `# operator's subscriber map
 prefix,owner_id,name,place,tags
@@ -87,7 +88,7 @@ describe('asset map errors', () => {
   });
 
   it('loads from a file', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'minewatch-assets-')), 'assets.csv');
+    const file = join(scratchDir('minewatch-assets-'), 'assets.csv');
     writeFileSync(file, MAP);
     expect(AssetMap.load(file).lookup('198.51.100.7')?.ownerId).toBe('SUB-88412');
   });

@@ -4,8 +4,7 @@
  * EVE alert lines, `show` lists the sessions, `replay --assets` records owners. The data
  * comes from scripted sessions replayed through the real pipeline.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { PROJECT_ROOT } from '../src/util/paths.js';
 import { hex } from '../src/synth/scenarios/mining.js';
 import { captureOf, replayBytes } from './support/pipeline.js';
 import { shareSession, uniformTimes } from './support/intel-scripts.js';
+import { scratchDir } from './support/scratch.js';
 
 const notify = (job: string): unknown => ({
   id: null,
@@ -52,7 +52,7 @@ let db: string;
 let assets: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'minewatch-intel-'));
+  dir = scratchDir('minewatch-intel-');
   db = join(dir, 'intel.db');
   assets = join(dir, 'assets.csv');
   writeFileSync(assets, ASSETS);

@@ -3,8 +3,7 @@
  * down, coming back, being recreated; reopen failures; counter totals across reopens and
  * 32-bit wraparound. No privileges needed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DropCounters, MonotonicTotal } from '../src/capture/drop-counters.js';
@@ -12,9 +11,10 @@ import { interfaceState } from '../src/capture/interface-state.js';
 import { LiveCapture, type LiveEvent } from '../src/capture/live.js';
 import { CaptureOpenError, type CaptureBackend, type HandleCounters, type LiveHandle } from '../src/capture/live-backend.js';
 import type { CapturedPacket } from '../src/capture/types.js';
+import { scratchDir } from './support/scratch.js';
 
 class FakeSysfs {
-  readonly root = mkdtempSync(join(tmpdir(), 'minewatch-sysfs-'));
+  readonly root = scratchDir('minewatch-sysfs-');
   set(name: string, s: { ifindex: number; up: boolean; rxDropped?: number } | null): void {
     const dir = join(this.root, name);
     if (s === null) {

@@ -1,15 +1,15 @@
 /** `minewatch run` settings: defaults < config file < flags, and the checks on each key. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { ConfigError, isLoopback, parseListen, readConfigFile, resolveRunConfig, RUN_DEFAULTS } from '../src/live/config.js';
+import { scratchDir } from './support/scratch.js';
 
 const TOKEN = 'a-long-enough-feed-token';
 
 function configFile(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'minewatch-config-')), 'minewatch.json');
+  const path = join(scratchDir('minewatch-config-'), 'minewatch.json');
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }

@@ -9,8 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
@@ -18,6 +17,7 @@ import { HitStore } from '../src/store/hit-store.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { createVethPair, destroyVethPair, netnsAvailable, nsRun, nsSpawn, pcapLoads, setLink, toolAvailable, type VethPair } from './support/netns.js';
 import { eventually, Proc } from './support/proc.js';
+import { scratchDir } from './support/scratch.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const PEERS = join(PROJECT_ROOT, 'test', 'support', 'stratum-peers.ts');
@@ -54,7 +54,7 @@ function feedMessages(client: Proc): Array<Record<string, unknown>> {
 describe.runIf(canRun)('minewatch run on a veth pair', () => {
   let pair: VethPair | null = null;
   const procs: Proc[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'minewatch-live-'));
+  const dir = scratchDir('minewatch-live-');
   const db = join(dir, 'live.db');
   const statsFile = join(dir, 'stats.json');
   const token = randomBytes(16).toString('hex');

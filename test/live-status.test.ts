@@ -3,8 +3,7 @@
  * without the optional pcap module: one line saying what to install, non-zero exit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MISSING_PCAP_MESSAGE, loadPcapModule } from '../src/capture/pcap-backend.js';
@@ -12,6 +11,7 @@ import type { CaptureStatsRecord } from '../src/store/capture-stats.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { microsToIso } from '../src/store/iso-time.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const HIDE_PCAP = join(PROJECT_ROOT, 'test', 'support', 'hide-pcap.cjs');
@@ -34,7 +34,7 @@ function record(over: Partial<CaptureStatsRecord> = {}): CaptureStatsRecord {
 }
 
 function dbWith(rows: CaptureStatsRecord[]): string {
-  const db = join(mkdtempSync(join(tmpdir(), 'minewatch-status-')), 'live.db');
+  const db = join(scratchDir('minewatch-status-'), 'live.db');
   const store = HitStore.open(db);
   for (const r of rows) store.recordCaptureStats(r);
   store.close();
@@ -67,7 +67,7 @@ describe('minewatch status', () => {
   });
 
   it('reads the stats file, and exit 2 when there is nothing to read', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-status-'));
+    const dir = scratchDir('minewatch-status-');
     const file = join(dir, 'stats.json');
     const r = record();
     writeFileSync(file, JSON.stringify({ ts: microsToIso(r.tsMicros), ...r }));
@@ -82,7 +82,7 @@ describe('minewatch status', () => {
 
 describe('minewatch run without the pcap module', () => {
   it('prints one line saying what to install and exits non-zero', () => {
-    const r = minewatch(['run', '--interface', 'lo', '--db', join(mkdtempSync(join(tmpdir(), 'minewatch-nopcap-')), 'x.db')], ['--require', HIDE_PCAP]);
+    const r = minewatch(['run', '--interface', 'lo', '--db', join(scratchDir('minewatch-nopcap-'), 'x.db')], ['--require', HIDE_PCAP]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`minewatch: ${MISSING_PCAP_MESSAGE}\n`);
     expect(() => loadPcapModule('minewatch-no-such-module')).toThrow(MISSING_PCAP_MESSAGE);

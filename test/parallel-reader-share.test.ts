@@ -5,8 +5,7 @@
  * inputs: here the reader takes half or a third of the flows, in-process, and the output
  * is compared record by record with a single sensor's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/capture/reader.js';
@@ -16,6 +15,7 @@ import { localShare, ShardedReplay } from '../src/parallel/sharded-replay.js';
 import { loadSignatureDir, type SignatureSet } from '../src/signatures/signature-set.js';
 import { writeTrafficMix } from '../src/synth/scenarios/traffic-mix.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 const SIGNATURES = join(PROJECT_ROOT, 'signatures');
 const BUNDLED = ['mining-mix.pcapng', 'encapsulations.pcapng', 'awkward-tcp.pcap'].map((f) => join(PROJECT_ROOT, 'captures', f));
@@ -60,7 +60,7 @@ async function sharded(files: string[], workers: number, readerShare: number, si
 describe('parallel replay: the reading thread running a shard itself', () => {
   let signatures: SignatureSet;
   let files: string[];
-  const scratch = mkdtempSync(join(tmpdir(), 'minewatch-share-'));
+  const scratch = scratchDir('minewatch-share-');
   beforeAll(async () => {
     const loaded = loadSignatureDir(SIGNATURES);
     if (!loaded.set) throw new Error('the project signatures do not load');

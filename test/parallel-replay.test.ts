@@ -5,8 +5,7 @@
  * on the shared third-party captures.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import type { TimedPacket, Turn } from '../src/synth/tcp-session.js';
 import { applicationData, clientHelloRecord, serverHelloRecord } from '../src/synth/tls.js';
 import { captureOf, conversation } from './support/pipeline.js';
 import { PROJECT_ROOT, sharedCapturesDir } from '../src/util/paths.js';
+import { scratchDir } from './support/scratch.js';
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const BUNDLED = ['mining-mix.pcapng', 'encapsulations.pcapng', 'awkward-tcp.pcap'].map((f) => join(PROJECT_ROOT, 'captures', f));
@@ -41,7 +41,7 @@ function replay(db: string, workers: number, files: string[], input?: Buffer): R
 
 /** Replays `files` with one worker and with `workers`, and compares what they stored. */
 function compare(files: string[], workers: number): { one: Replayed; many: Replayed; dbOne: string; dbMany: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+  const dir = scratchDir('minewatch-parallel-');
   const dbOne = join(dir, 'one.db');
   const dbMany = join(dir, 'many.db');
   const one = replay(dbOne, 1, files);
@@ -68,7 +68,7 @@ describe('replay --workers', () => {
   describe('on a generated mixed capture', () => {
     let capture: GeneratedCapture;
     beforeAll(async () => {
-      capture = await writeTrafficMix(join(mkdtempSync(join(tmpdir(), 'minewatch-mix-')), 'mix.pcap'), { seed: 7, sizeBytes: 6e6 });
+      capture = await writeTrafficMix(join(scratchDir('minewatch-mix-'), 'mix.pcap'), { seed: 7, sizeBytes: 6e6 });
     });
 
     it('finds every planted miner and stores the same rows as one worker', () => {
@@ -88,7 +88,7 @@ describe('replay --workers', () => {
   });
 
   it('reads DNS over TCP in every shard: the learned pool address tags a flow of another shard alike', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+    const dir = scratchDir('minewatch-parallel-');
     const framed = (msg: Buffer): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg]);
     const t0 = 1_780_000_000_000_000;
     const parts: TimedPacket[][] = [
@@ -118,7 +118,7 @@ describe('replay --workers', () => {
   });
 
   it('replays standard input and gzip files in workers too (their payload is copied into the rings)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-parallel-'));
+    const dir = scratchDir('minewatch-parallel-');
     const gz = join(dir, 'mix.pcapng.gz');
     const bytes = readFileSync(BUNDLED[0]!);
     writeFileSync(gz, gzipSync(bytes));
@@ -139,7 +139,7 @@ describe('replay --workers', () => {
   });
 
   it('rejects a worker count that is not a positive integer', () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'minewatch-parallel-')), 'bad.db');
+    const db = join(scratchDir('minewatch-parallel-'), 'bad.db');
     for (const bad of [0, 1.5, 65]) {
       const r = replay(db, bad, [BUNDLED[0]!]);
       expect(r.code).toBe(2);

@@ -3,7 +3,7 @@
  * (hosts files, domain lists, IP/CIDR lists, maltrail trails), comments, and every bad
  * line reported with its file and line. Then the folder loader and the lookups.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { parseProtocolFile } from '../src/signatures/protocols.js';
 import { loadSignatureDir } from '../src/signatures/signature-set.js';
 import { parseTlsFile } from '../src/signatures/tls-fingerprints.js';
 import type { SignatureProblem } from '../src/signatures/types.js';
+import { scratchDir } from './support/scratch.js';
 
 function pools(text: string, file = 'pools/test.txt'): { entries: ReturnType<typeof parsePoolFile>; problems: SignatureProblem[] } {
   const problems: SignatureProblem[] = [];
@@ -20,7 +21,7 @@ function pools(text: string, file = 'pools/test.txt'): { entries: ReturnType<typ
 }
 
 function signatureDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'minewatch-sig-'));
+  const dir = scratchDir('minewatch-sig-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), text);

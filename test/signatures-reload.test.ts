@@ -3,8 +3,7 @@
  * open keep the set they started with), a broken one is refused with file:line and the set
  * in force stays; SIGHUP and a change to the files trigger it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { Sensor } from '../src/sensor.js';
 import { installSignatureReload, ReloadableSignatures, SignatureLoadError, type ReloadOutcome } from '../src/signatures/reloadable.js';
 import { clientHelloRecord, serverHelloRecord } from '../src/synth/tls.js';
 import { captureOf, conversation } from './support/pipeline.js';
+import { scratchDir } from './support/scratch.js';
 
 const PROTOCOLS = 'rule tls.sni confidence=medium\n';
 const cleanups: (() => void)[] = [];
@@ -23,7 +23,7 @@ afterEach(() => {
 });
 
 function folder(poolList: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'minewatch-reload-'));
+  const dir = scratchDir('minewatch-reload-');
   mkdirSync(join(dir, 'pools'));
   mkdirSync(join(dir, 'protocols'));
   writeFileSync(join(dir, 'protocols', 'evidence.txt'), PROTOCOLS);

@@ -5,8 +5,7 @@
  * filter by confidence.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -21,6 +20,7 @@ import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { applicationData, clientHelloRecord, serverHelloRecord } from '../src/synth/tls.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { captureOf, conversation, replayBytes, tempDb } from './support/pipeline.js';
+import { scratchDir } from './support/scratch.js';
 
 function captureOutput(): { out: () => string; err: () => string } {
   let stdout = '';
@@ -112,7 +112,7 @@ describe('the bundled captures with the shipped signatures', () => {
 
 describe('minewatch signatures', () => {
   it('check reports every problem as file:line on stderr and exits 1', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-sig-'));
+    const dir = scratchDir('minewatch-sig-');
     mkdirSync(join(dir, 'pools'));
     writeFileSync(join(dir, 'pools', 'drop-in.txt'), '0.0.0.0 good.example\nthis line is garbage\n198.51.100.0/33\n');
     const io = captureOutput();
@@ -131,7 +131,7 @@ describe('minewatch signatures', () => {
   });
 
   it('replay --signatures refuses a broken folder before reading anything (exit 2, file:line)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'minewatch-sig-'));
+    const dir = scratchDir('minewatch-sig-');
     mkdirSync(join(dir, 'tls'));
     writeFileSync(join(dir, 'tls', 'x.txt'), 'ja3:1234 miner=x\n');
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), 'replay', '--quiet', '--db', tempDb(), '--signatures', dir, join(PROJECT_ROOT, 'captures', 'awkward-tcp.pcap')], {

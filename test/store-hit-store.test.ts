@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { Evidence } from '../src/detect/types.js';
 import { HitStore } from '../src/store/hit-store.js';
 import { SCHEMA_VERSION } from '../src/store/schema.js';
 import { StoreError, SUMMARY_LIST_CAP } from '../src/store/types.js';
+import { scratchDir } from './support/scratch.js';
 
 const T0 = Date.UTC(2024, 0, 15, 10, 0, 0) * 1000; // 2024-01-15T10:00:00Z in microseconds
 
@@ -60,7 +60,7 @@ let dir: string;
 let dbPath: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'minewatch-store-'));
+  dir = scratchDir('minewatch-store-');
   dbPath = join(dir, 'minewatch.db');
 });
 

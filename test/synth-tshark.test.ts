@@ -4,14 +4,14 @@
  * sessions to exactly the scripted bytes, and read timestamps back at full resolution.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { links, type Link } from '../src/synth/link.js';
 import { fragmentIpv4, udpPacket } from '../src/synth/packets.js';
 import { mergeByTime, tcpSession, type SessionOptions, type TimedPacket, type Turn } from '../src/synth/tcp-session.js';
 import { frame, pcapBytes, pcapngBytes, type FramedPacket } from '../src/synth/writer.js';
+import { scratchDir } from './support/scratch.js';
 
 function toolAvailable(tool: string, args: string[]): boolean {
   try {
@@ -25,7 +25,7 @@ function toolAvailable(tool: string, args: string[]): boolean {
 const tsharkAvailable = toolAvailable('tshark', ['--version']);
 const tcpcapinfoAvailable = toolAvailable('tcpcapinfo', ['--version']);
 
-const tmp = mkdtempSync(join(tmpdir(), 'synth-tshark-'));
+const tmp = scratchDir('synth-tshark-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function writeCapture(name: string, bytes: Buffer): string {

@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { links } from '../src/synth/link.js';
 import { tcpSession } from '../src/synth/tcp-session.js';
 import { frame, pcapBytes, pcapngBytes, PcapFileWriter, type FramedPacket } from '../src/synth/writer.js';
+import { scratchDir } from './support/scratch.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'synth-writer-'));
+const tmp = scratchDir('synth-writer-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const packets: FramedPacket[] = [

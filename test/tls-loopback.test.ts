@@ -5,9 +5,8 @@
  * against FoxIO's published example. Needs root and tcpdump (tshark for the JA3 check).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { connect, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
@@ -22,6 +21,7 @@ import type { Direction, Flow } from '../src/flow/types.js';
 import { shippedSignatures } from '../src/signatures/signature-set.js';
 import { sharedCapturesDir } from '../src/util/paths.js';
 import { replayBytes } from './support/pipeline.js';
+import { scratchDir } from './support/scratch.js';
 
 function has(cmd: string, arg = '--version'): boolean {
   return spawnSync(cmd, [arg], { stdio: 'ignore' }).error === undefined;
@@ -99,7 +99,7 @@ async function clientHellos(bytes: Buffer): Promise<Map<number, ClientHello>> {
 }
 
 describe.runIf(canCapture)('real Node TLS ClientHellos captured on loopback', () => {
-  const work = mkdtempSync(join(tmpdir(), 'minewatch-tls-'));
+  const work = scratchDir('minewatch-tls-');
   const pcap = join(work, 'tls.pcap');
   let server: Server;
   let port = 0;

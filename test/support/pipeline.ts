@@ -2,8 +2,6 @@
  * Test harness: scripted conversations → real capture bytes (synth) → the real reader,
  * decoder, flow table and detectors (Sensor) → a real SQLite file (HitStore) → rows back.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { readCapture } from '../../src/capture/reader.js';
@@ -19,12 +17,13 @@ import { links, type Link } from '../../src/synth/link.js';
 import type { Endpoint } from '../../src/synth/packets.js';
 import { mergeByTime, tcpSession, type SessionOptions, type TimedPacket, type Turn } from '../../src/synth/tcp-session.js';
 import { frame, pcapBytes } from '../../src/synth/writer.js';
+import { scratchDir } from './scratch.js';
 
 export const MINER: Endpoint = { ip: '192.0.2.10', port: 49152 };
 export const POOL_IP = '203.0.113.5';
 
 export function tempDb(name = 'test'): string {
-  return join(mkdtempSync(join(tmpdir(), 'minewatch-')), `${name}.db`);
+  return join(scratchDir('minewatch-'), `${name}.db`);
 }
 
 export interface ConversationSpec {
