@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
 import { median, parallelCeiling, resultTable } from '../scripts/bench/report.js';
+import { parseTaskStat, threadCpu } from '../scripts/bench/thread-cpu.js';
 import { measure } from '../scripts/bench/tools.js';
 import { timePasses } from '../scripts/bench/warmup-passes.js';
 import { readCaptureFile } from '../src/capture/reader.js';
@@ -72,6 +73,11 @@ describe('bench options', () => {
   });
 });
 
+/** CPU-bound loops of a fixed amount of work (about 0.2 and 0.4 CPU-s here). */
+const LOOP = (n: number): string => `let x = 0; for (let i = 0; i < ${n}; i++) x = (x * 31 + i) | 0; if (x === 7) console.log(x);`;
+const SPIN_MAIN_ONLY = LOOP(4e7);
+const SPIN_TWO_THREADS = `new (require('node:worker_threads').Worker)(${JSON.stringify(LOOP(8e7))}, { eval: true }); ${LOOP(4e7)}`;
+
 describe('bench report', () => {
   it('takes medians', () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -103,13 +109,28 @@ describe('bench report', () => {
 
   // GNU time gives the figures (CI installs it); without it the bench prints n/a.
   it.skipIf(!existsSync('/usr/bin/time'))('measures the CPU time of every thread of a command, not just its wall time', () => {
-    // Two threads spinning for 0.3 s each: about 0.6 CPU-s within about 0.3 s of wall clock.
-    const spin = `const { Worker } = require('node:worker_threads');
-      const busy = 'const end = Date.now() + 300; while (Date.now() < end);';
-      new Worker(busy, { eval: true }); eval(busy);`;
-    const m = measure(process.execPath, ['-e', spin]);
+    // A fixed amount of work on each of two threads (not a wall-clock spin: a busy machine
+    // would then hand out less CPU): both count, and no more than two cores' worth.
+    const m = measure(process.execPath, ['-e', SPIN_TWO_THREADS]);
     expect(m.maxRssBytes).toBeGreaterThan(1e6);
-    expect(m.cpuSeconds).toBeGreaterThan(0.35);
+    const alone = measure(process.execPath, ['-e', SPIN_MAIN_ONLY]);
+    expect(m.cpuSeconds! - alone.cpuSeconds!).toBeGreaterThan(0.05);
     expect(m.cpuSeconds!).toBeLessThan(m.wallSeconds * 2 + 0.1);
+  });
+
+  it('reads the name and CPU ticks of a thread from its /proc stat line, whatever the name holds', () => {
+    // pid (comm) state ppid ... utime stime: fields 14 and 15.
+    const line = '4242 (odd (name) x) R 1 4242 4242 0 -1 4194304 100 0 0 0 250 17 0 0 20 0 3 0 1000 0 0';
+    expect(parseTaskStat(line)).toEqual({ name: 'odd (name) x', ticks: 267 });
+  });
+
+  it.skipIf(process.platform !== 'linux')('splits the CPU time of a process by thread: the main thread and a busy worker thread', async () => {
+    const run = await threadCpu(process.execPath, ['-e', SPIN_TWO_THREADS]);
+    expect(run.exitCode).toBe(0);
+    expect(run.threads[0]!.main).toBe(true);
+    expect(run.threads[0]!.cpuSeconds).toBeGreaterThan(0.05);
+    // The worker did twice the main thread's loop: some other thread shows it.
+    expect(Math.max(...run.threads.slice(1).map((t) => t.cpuSeconds))).toBeGreaterThan(0.05);
+    expect(run.threads.reduce((sum, t) => sum + t.cpuSeconds, 0)).toBeLessThanOrEqual(run.wallSeconds * 2 + 0.1);
   });
 });
