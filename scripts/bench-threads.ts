@@ -1,7 +1,8 @@
 /**
  * `npm run bench:threads`: the CPU time of every thread of `minewatch replay` with one
  * worker and with N (Linux, from /proc: scripts/bench/thread-cpu.ts), on the benchmark's
- * input (same options as `npm run bench`: --size, --seed, --runs, --workers, --out). It
+ * input (same options as `npm run bench`: --size or --flood, --seed, --runs, --workers, --out,
+ * --from-source). It
  * shows where the "cores busy" of the bench go: the packet thread, the replay's worker
  * threads, and V8's helper (optimising compiler and garbage collector). Node leaves the
  * threads unnamed; the main thread is marked, the others are listed by CPU time.
@@ -9,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchCapture } from './bench/inputs.js';
-import { parseBenchArgs } from './bench/options.js';
+import { benchArgs, captureSpec } from './bench/options.js';
 import { machineLine, median } from './bench/report.js';
 import { threadCpu, type ThreadRun } from './bench/thread-cpu.js';
 import { measure, minewatchCommand } from './bench/tools.js';
@@ -21,14 +22,9 @@ async function main(): Promise<number> {
     process.stderr.write('bench:threads reads /proc/<pid>/task: Linux only\n');
     return 2;
   }
-  let o;
-  try {
-    o = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
-  const capture = await benchCapture({ kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes }, o.outDir, log);
+  const o = benchArgs(process.argv.slice(2));
+  if (!o) return 2;
+  const capture = await benchCapture(captureSpec(o), o.outDir, log);
   const [command, ...args] = minewatchCommand(o.fromSource, log);
   measure('cat', [capture.path]); // warms the page cache
   console.log(`input: ${capture.path}: ${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.packets.toLocaleString('en-US')} packets`);

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { benchCapture } from './bench/inputs.js';
-import { parseBenchArgs } from './bench/options.js';
+import { benchArgs } from './bench/options.js';
 import { machineLine, median } from './bench/report.js';
 import { measure, minewatchCommand } from './bench/tools.js';
 import type { PassTimings } from './bench/warmup-passes.js';
@@ -20,13 +20,8 @@ import { PROJECT_ROOT } from '../src/util/paths.js';
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 async function main(): Promise<number> {
-  let o;
-  try {
-    o = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
+  const o = benchArgs(process.argv.slice(2));
+  if (!o) return 2;
   const capture = await benchCapture({ kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes }, o.outDir, log);
   const [command, ...args] = minewatchCommand(false, log);
   measure('cat', [capture.path]); // warms the page cache

@@ -12,9 +12,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { benchCapture, type CaptureSpec } from './bench/inputs.js';
+import { benchCapture } from './bench/inputs.js';
 import { checkDetections, sameResults } from './bench/check.js';
-import { parseBenchArgs, type BenchOptions } from './bench/options.js';
+import { benchArgs, captureSpec, type BenchOptions } from './bench/options.js';
 import { machineLine, median, parallelCeiling, resultTable, type Row } from './bench/report.js';
 import { findNdpiReader, measure, minewatchCommand, ndpiVersion, runReplay, usableCpus, type Measurement, type ReplayRun } from './bench/tools.js';
 import type { GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
@@ -22,15 +22,9 @@ import type { GeneratedCapture } from '../src/synth/scenarios/traffic-mix.js';
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 async function main(): Promise<number> {
-  let o: BenchOptions;
-  try {
-    o = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
-  const spec: CaptureSpec = o.flood ? { kind: 'flood', seed: o.seed, flows: o.floodFlows } : { kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes };
-  const capture = await benchCapture(spec, o.outDir, log);
+  const o = benchArgs(process.argv.slice(2));
+  if (!o) return 2;
+  const capture = await benchCapture(captureSpec(o), o.outDir, log);
   const minewatch = minewatchCommand(o.fromSource, log);
   const workerCounts = o.workers > 1 ? [1, o.workers] : [1];
   const scratch = mkdtempSync(join(tmpdir(), 'minewatch-bench-db-'));

@@ -1,5 +1,6 @@
-/** Command line of `npm run bench` (scripts/bench.ts). */
+/** Command line of `npm run bench` (scripts/bench.ts), and of bench:warmup and bench:threads. */
 import { availableParallelism } from 'node:os';
+import type { CaptureSpec } from './inputs.js';
 
 export interface BenchOptions {
   /** Size of the generated mixed capture in bytes. */
@@ -104,4 +105,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   }
   if (o.sizeBytes < 1e6) throw new Error('--size must be at least 1MB');
   return o;
+}
+
+/** The options, or null after printing why they are wrong (the script then exits 2). */
+export function benchArgs(argv: string[]): BenchOptions | null {
+  try {
+    return parseBenchArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return null;
+  }
+}
+
+/** The capture the options name: the flood, or the mix of --size. */
+export function captureSpec(o: BenchOptions): CaptureSpec {
+  return o.flood ? { kind: 'flood', seed: o.seed, flows: o.floodFlows } : { kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes };
 }
