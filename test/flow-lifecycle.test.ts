@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodedPacket } from '../src/decode/types.js';
 import { FlowTable } from '../src/flow/flow-table.js';
+import { DATAGRAM_LET_GO } from '../src/flow/types.js';
 import { CLIENT, POOL, RecordingHandler, TcpConversation, udpPacket } from './support/flow-packets.js';
 
 const T0 = 1_700_000_000_000_000;
@@ -8,6 +9,13 @@ const SECOND = 1_000_000;
 
 function handshake(conv: TcpConversation): DecodedPacket[] {
   return [conv.syn(), conv.synAck(), conv.ack(0, 0)];
+}
+
+/** Lets every datagram go before delivery, as detection does with DNS. */
+class DnsLikeScreening extends RecordingHandler {
+  screenDatagram(): number {
+    return DATAGRAM_LET_GO;
+  }
 }
 
 function client(n: number) {
@@ -81,6 +89,13 @@ describe('connection close', () => {
     expect(flowTwo!.sawSyn).toBe(true);
     expect(table.size).toBe(1);
     expect(table.stats.created).toBe(2);
+
+    // The reopened flow is found by its hash too, not only as the previous packet's flow.
+    const other = new TcpConversation(client(9), POOL);
+    feed(other.syn(), second.data(1, 0, 'back'), other.synAck(), second.data(0, 3, '!'));
+    expect(handler.text(flowTwo!, 0)).toBe('two!');
+    expect(handler.text(flowTwo!, 1)).toBe('back');
+    expect(table.stats.created).toBe(3);
   });
 });
 
@@ -312,5 +327,40 @@ describe('onFlowEnd', () => {
     expect(handler.gaps).toHaveLength(0);
     expect(handler.ends.map((e) => e.reason)).toEqual(['flush']);
     expect(table.stats.bufferedBytes).toBe(0);
+  });
+
+  it('counts the flows nobody hears of on flush and leaves the table as new', () => {
+    // Unseen flows are not reported: the UDP ones (screened out, as DNS is) and the
+    // payload-less TCP one are only counted at the flush; the TCP flows with data (one
+    // holding a segment) are told.
+    const handler = new DnsLikeScreening();
+    const table = new FlowTable(handler, { reportUnseenFlows: false });
+    let ts = T0;
+    const feed = (pkt: DecodedPacket) => table.process(pkt, (ts += 10));
+    const quiet = new TcpConversation(client(1), POOL);
+    handshake(quiet).forEach(feed);
+    const talking = new TcpConversation(client(2), POOL);
+    [...handshake(talking), talking.data(0, 0, 'hi')].forEach(feed);
+    const holding = new TcpConversation(client(3), POOL);
+    [...handshake(holding), holding.data(0, 4, 'late')].forEach(feed);
+    for (let n = 0; n < 50; n++) feed(udpPacket(client(100 + n), { ip: '203.0.113.7', port: 53 }, 'q'));
+    expect(table.stats.bufferedBytes).toBe(4);
+
+    table.flush();
+    expect(handler.ends.map((e) => e.flow.port[0]).sort()).toEqual([client(2).port, client(3).port]);
+    expect(table.stats).toMatchObject({ created: 53, ended: 53, active: 0, bufferedBytes: 0 });
+
+    // The same tuples open new flows in the cleared table, and a flow's packets still meet.
+    handshake(quiet).forEach(feed);
+    feed(quiet.data(0, 0, 'again'));
+    feed(quiet.data(1, 0, 'back'));
+    feed(udpPacket(client(100), { ip: '203.0.113.7', port: 53 }, 'q'));
+    expect(table.stats.created).toBe(55);
+    expect(table.size).toBe(2);
+    const reopened = handler.dataCalls.find((c) => c.flow.port[0] === client(1).port)!.flow;
+    expect(handler.text(reopened, 0)).toBe('again');
+    expect(handler.text(reopened, 1)).toBe('back');
+    table.flush();
+    expect(table.stats).toMatchObject({ created: 55, ended: 55, active: 0 });
   });
 });

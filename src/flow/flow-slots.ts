@@ -71,6 +71,8 @@ export class FlowSlots {
   /** Recency successor; for free slots, the next free slot. */
   private next = new Int32Array(0);
   private freeHead = -1;
+  /** Slot of the latest find() or allocate(), or -1 (see findRecent). */
+  private recent = -1;
   private flowIds = new Float64Array(0);
   private firstSeen = new Float64Array(0);
   /** Packets and payload bytes per direction while the Flow object is not built. */
@@ -96,21 +98,41 @@ export class FlowSlots {
    *  or -1. */
   find(pkt: DecodedPacket, hash: number): number {
     const kind = (pkt.ipVersion << 8) | pkt.protocol;
-    const { srcPort, dstPort, src, dst } = pkt;
-    const words = this.keyWords;
     for (let slot = this.buckets[hash & this.mask]!; slot >= 0; slot = this.chain[slot]!) {
       if (this.hashes[slot] !== hash || this.keyKind[slot] !== kind) continue;
-      const port0 = this.keyPorts[slot * 2]!;
-      const port1 = this.keyPorts[slot * 2 + 1]!;
-      const side0 = slot * WORDS_PER_SLOT;
-      const side1 = side0 + 4;
-      if (kind >>> 8 === 4) {
-        if (srcPort === port0 && dstPort === port1 && words[side0] === src[0] && words[side1] === dst[0]) return slot << 1;
-        if (srcPort === port1 && dstPort === port0 && words[side1] === src[0] && words[side0] === dst[0]) return (slot << 1) | 1;
-      } else {
-        if (srcPort === port0 && dstPort === port1 && this.sameIpv6(side0, src) && this.sameIpv6(side1, dst)) return slot << 1;
-        if (srcPort === port1 && dstPort === port0 && this.sameIpv6(side1, src) && this.sameIpv6(side0, dst)) return (slot << 1) | 1;
+      const found = this.match(slot, pkt, kind);
+      if (found >= 0) {
+        this.recent = slot;
+        return found;
       }
+    }
+    return -1;
+  }
+
+  /** find() for the flow of the previous packet only, without a hash: packets come in
+   *  trains (a transfer's segments, a request and its answer), so a third or more of them
+   *  belong to the flow just seen, whose key is still in cache. -1 when it is another. */
+  findRecent(pkt: DecodedPacket): number {
+    const slot = this.recent;
+    if (slot < 0) return -1;
+    const kind = (pkt.ipVersion << 8) | pkt.protocol;
+    return this.keyKind[slot] === kind ? this.match(slot, pkt, kind) : -1;
+  }
+
+  /** slot << 1 | direction when the packet's tuple is the slot's (of the same kind), or -1. */
+  private match(slot: number, pkt: DecodedPacket, kind: number): number {
+    const { srcPort, dstPort, src, dst } = pkt;
+    const words = this.keyWords;
+    const port0 = this.keyPorts[slot * 2]!;
+    const port1 = this.keyPorts[slot * 2 + 1]!;
+    const side0 = slot * WORDS_PER_SLOT;
+    const side1 = side0 + 4;
+    if (kind >>> 8 === 4) {
+      if (srcPort === port0 && dstPort === port1 && words[side0] === src[0] && words[side1] === dst[0]) return slot << 1;
+      if (srcPort === port1 && dstPort === port0 && words[side1] === src[0] && words[side0] === dst[0]) return (slot << 1) | 1;
+    } else {
+      if (srcPort === port0 && dstPort === port1 && this.sameIpv6(side0, src) && this.sameIpv6(side1, dst)) return slot << 1;
+      if (srcPort === port1 && dstPort === port0 && this.sameIpv6(side1, src) && this.sameIpv6(side0, dst)) return (slot << 1) | 1;
     }
     return -1;
   }
@@ -151,11 +173,13 @@ export class FlowSlots {
     }
     this.flows[slot] = null;
     this.link(slot, list);
+    this.recent = slot;
     return slot;
   }
 
   /** Forgets a slot: key, list membership, Flow and buffers (the caller settles stats). */
   release(slot: number): void {
+    if (this.recent === slot) this.recent = -1;
     this.unlink(slot);
     const bucket = this.hashes[slot]! & this.mask;
     if (this.buckets[bucket] === slot) {
@@ -281,6 +305,33 @@ export class FlowSlots {
     this.movedSecond[slot] = second;
     this.unlink(slot);
     this.link(slot, list);
+  }
+
+  /** The next more recently used slot of the same list, or -1. */
+  newer(slot: number): number {
+    return this.next[slot]!;
+  }
+
+  /** Whether either direction holds out-of-order data. */
+  holdsBuffers(slot: number): boolean {
+    return ((this.dirState[slot * 2]! | this.dirState[slot * 2 + 1]!) & DIR_HAS_REORDER) !== 0;
+  }
+
+  /** Forgets every slot at once (capacity is kept): what release() of each would leave. */
+  clear(): void {
+    this.buckets.fill(-1);
+    this.heads.fill(-1);
+    this.tails.fill(-1);
+    this.listOf.fill(NO_LIST);
+    this.flows.fill(null);
+    for (const index of this.reorderBuffers.keys()) this.dirState[index]! &= ~DIR_HAS_REORDER;
+    this.reorderBuffers.clear();
+    this.freeHead = -1;
+    for (let slot = this.capacity - 1; slot >= 0; slot--) {
+      this.next[slot] = this.freeHead;
+      this.freeHead = slot;
+    }
+    this.recent = -1;
   }
 
   /** Least recently used slot of a list, or -1. */

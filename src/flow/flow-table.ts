@@ -123,8 +123,15 @@ export class FlowTable {
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
     if (!this.options.externalSweeps && this.sweepClock.due(tsMicros)) this.expire(pkt.tsMicros);
 
-    const hash = flowHash32(pkt);
-    let found = this.slots.find(pkt, hash);
+    // The previous packet's flow first: no hash, and its key is still in cache.
+    let found = this.slots.findRecent(pkt);
+    let hash = 0;
+    let hashed = false;
+    if (found < 0) {
+      hash = flowHash32(pkt);
+      hashed = true;
+      found = this.slots.find(pkt, hash);
+    }
     if (found >= 0 && this.slots.list(found >> 1) === LIST_CLOSED) {
       if (!isOpeningSyn(pkt)) return; // late packet of a closed connection
       this.slots.release(found >> 1); // port reuse: the tuple starts over
@@ -140,7 +147,7 @@ export class FlowTable {
       if (protocol === IPPROTO_TCP && pkt.tcpFlags & TCP_RST) return; // reset of a connection we never saw
       // A SYN-ACK seen first was sent by the responder.
       const sourceIsInitiator = protocol !== IPPROTO_TCP || (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
-      slot = this.open(pkt, hash, sourceIsInitiator, pkt.tsMicros);
+      slot = this.open(pkt, hashed ? hash : flowHash32(pkt), sourceIsInitiator, pkt.tsMicros);
       dir = sourceIsInitiator ? 0 : 1;
     }
 
@@ -231,14 +238,23 @@ export class FlowTable {
     }
   }
 
-  /** Ends every flow without delivering anything more (end of input). */
+  /** Ends every flow without delivering anything more (end of input). A flow nobody is told
+   *  of and that holds no buffers is only counted: the table is then cleared at once, instead
+   *  of unlinking tens of thousands of slots from their hash chains one by one. */
   flush(): void {
     for (const list of [LIST_TCP_QUIET, LIST_UDP_QUIET, LIST_TCP_DATA, LIST_UDP_DATA]) {
-      for (let slot = this.slots.oldest(list); slot >= 0; slot = this.slots.oldest(list)) this.end(slot, 'flush');
+      for (let slot = this.slots.oldest(list); slot >= 0; ) {
+        const newer = this.slots.newer(slot);
+        if (this.tells(slot) || this.slots.holdsBuffers(slot)) {
+          this.end(slot, 'flush');
+        } else {
+          this.stats.ended++;
+          this.stats.active--;
+        }
+        slot = newer;
+      }
     }
-    for (let slot = this.slots.oldest(LIST_CLOSED); slot >= 0; slot = this.slots.oldest(LIST_CLOSED)) {
-      this.slots.release(slot);
-    }
+    this.slots.clear();
   }
 
   private open(pkt: DecodedPacket, hash: number, sourceIsInitiator: boolean, tsMicros: number): number {
@@ -272,15 +288,18 @@ export class FlowTable {
     return this.slots.lastSeen[a]! <= this.slots.lastSeen[b]! ? a : b;
   }
 
+  /** Whether the handler hears of the slot's end (see reportUnseenFlows). */
+  private tells(slot: number): boolean {
+    if (this.handler.onFlowEnd === undefined) return false;
+    if (this.slots.flows[slot] !== null) return true;
+    const unseen = this.options.reportUnseenFlows;
+    return (unseen === true || (unseen === 'tcp' && this.slots.protocol(slot) === IPPROTO_TCP)) && this.handler.wantsUnseenFlowEnd?.() !== false;
+  }
+
   /** Ends a live flow. Closed connections stay behind as tombstones (key and timestamps
    *  only) until they linger out. */
   private end(slot: number, reason: FlowEndReason): void {
-    const unseen = this.options.reportUnseenFlows;
-    const tell =
-      this.handler.onFlowEnd !== undefined &&
-      (this.slots.flows[slot] !== null ||
-        ((unseen === true || (unseen === 'tcp' && this.slots.protocol(slot) === IPPROTO_TCP)) && this.handler.wantsUnseenFlowEnd?.() !== false));
-    const flow = tell ? this.slots.flowAt(slot) : null;
+    const flow = this.tells(slot) ? this.slots.flowAt(slot) : null;
     this.tcp.discardBuffers(slot);
     this.stats.ended++;
     this.stats.active--;
