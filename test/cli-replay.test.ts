@@ -3,8 +3,8 @@
  * SQLite database; exit codes and messages for bad inputs; stdin and gzip inputs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HitStore } from '../src/store/hit-store.js';
@@ -73,16 +73,31 @@ describe('minewatch replay', () => {
     const notCapture = join(dir, 'notes.txt');
     writeFileSync(notCapture, 'these are not packets\n');
     const byPath = JSON.parse(minewatch(['replay', '--db', join(dir, 'a.db'), '--json', '-q', MIX]).stdout);
-    const redirected = (file: string, db: string): ReturnType<typeof minewatch> => {
+    // `skip` bytes of the file are read before minewatch starts: it must begin where the
+    // descriptor stands, as `{ head -c N >/dev/null; minewatch replay -; } < file` would.
+    const redirected = (file: string, db: string, skip = 0): ReturnType<typeof minewatch> => {
       const fd = openSync(file, 'r');
       try {
+        if (skip > 0) readSync(fd, Buffer.alloc(skip), 0, skip, null);
         return minewatch(['replay', '--db', join(dir, db), '--json', '-q', '-'], fd);
       } finally {
         closeSync(fd);
       }
     };
-    for (const [file, db] of [[MIX, 'b.db'], [gz, 'c.db']] as const) {
-      const r = JSON.parse(redirected(file, db).stdout);
+    const prefix = Buffer.from('a preamble that is no capture\n');
+    const afterPrefix = (file: string): string => {
+      const joined = join(dir, `prefixed-${basename(file)}`);
+      writeFileSync(joined, Buffer.concat([prefix, readFileSync(file)]));
+      return joined;
+    };
+    const cases = [
+      [MIX, 'b.db', 0],
+      [gz, 'c.db', 0],
+      [afterPrefix(MIX), 'e.db', prefix.length],
+      [afterPrefix(gz), 'f.db', prefix.length],
+    ] as const;
+    for (const [file, db, skip] of cases) {
+      const r = JSON.parse(redirected(file, db, skip).stdout);
       expect(r.packets).toBe(byPath.packets);
       expect(r.bytes).toBe(byPath.bytes);
       expect(r.evidence).toBe(byPath.evidence);
