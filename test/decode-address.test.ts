@@ -32,6 +32,17 @@ describe('formatIp', () => {
   it('writes IPv4-mapped addresses in mixed notation', () => {
     expect(formatIp(6, words(0, 0, 0xffff, 0xc0000201))).toBe('::ffff:192.0.2.1');
   });
+
+  it('agrees with the URL standard on every zero-run layout', () => {
+    // Each of the 256 patterns of zero and non-zero groups (URL writes IPv4-mapped in hex,
+    // so the one pattern that can be ::ffff:a.b.c.d is given other values there).
+    for (let pattern = 0; pattern < 256; pattern++) {
+      const groups = Array.from({ length: 8 }, (_, i) => (pattern & (1 << i) ? 0x1000 * (i + 1) + i : 0));
+      const w = Uint32Array.from([0, 1, 2, 3], (i) => ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0);
+      const full = groups.map((g) => g.toString(16)).join(':');
+      expect(formatIp(6, w), full).toBe(new URL(`http://[${full}]/`).hostname.slice(1, -1));
+    }
+  });
 });
 
 describe('formatEndpoint', () => {

@@ -12,28 +12,41 @@ export function formatIp(version: 4 | 6, words: Uint32Array): string {
   const w3 = words[3];
   // IPv4-mapped (::ffff:0:0/96) is written in mixed notation (RFC 5952 section 5).
   if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${formatIpv4(w3)}`;
-  const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-
   // The longest run of two or more zero groups becomes '::'; the first one wins a tie.
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
+    if (group(words, i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < 8 && group(words, j) === 0) j++;
     if (j - i > bestLength) {
       bestStart = i;
       bestLength = j - i;
     }
     i = j;
   }
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups.slice(bestStart + bestLength).map(hex).join(':');
-  return `${head}::${tail}`;
+  // Built as one string, not as arrays sliced, mapped and joined: an empty slice has another
+  // map than a full one, and the first address that led with '::' deoptimised this function.
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLength) text += ':';
+    text += group(words, i).toString(16);
+  }
+  return text;
+}
+
+/** 16-bit group i (0-7) of an IPv6 address held as four 32-bit words. */
+function group(words: Uint32Array, i: number): number {
+  const word = words[i >> 1]!;
+  return i & 1 ? word & 0xffff : word >>> 16;
 }
 
 /** '192.0.2.1:3333' or '[2001:db8::1]:3333'. */
@@ -62,10 +75,6 @@ export function parseIp(text: string): { version: 4 | 6; words: Uint32Array } | 
 
 function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
-}
-
-function hex(group: number): string {
-  return group.toString(16);
 }
 
 const DECIMAL_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;

@@ -243,6 +243,19 @@ function hex4(v: number): string {
   return HEX2[(v >> 8) & 0xff]! + HEX2[v & 0xff]!;
 }
 
+/** Four-digit hex values in their order, GREASE left out, comma-separated. One string is built
+ *  rather than arrays filtered, mapped and joined: an empty list's mapped array has another map
+ *  than a full one's, and the first ClientHello without signature algorithms deoptimised JA4. */
+function hexList(values: readonly number[]): string {
+  let text = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (isGrease(v)) continue;
+    text = text === '' ? hex4(v) : `${text},${hex4(v)}`;
+  }
+  return text;
+}
+
 /** Four-digit hex values in ascending order: sorting the numbers sorts their fixed-width text. */
 function sortedHex(values: readonly number[]): string {
   return Int32Array.from(values).sort().reduce((text, v, i) => (i === 0 ? hex4(v) : `${text},${hex4(v)}`), '');
@@ -285,7 +298,7 @@ export function ja4Raw(h: ClientHello, transport: 't' | 'q' | 'd' = 't'): { a: s
     ja4Alpn(h.alpnFirstRaw);
   const sortedCiphers = sortedHex(ciphers);
   const sortedExtensions = sortedHex(extensions.filter((e) => e !== EXT_SNI && e !== EXT_ALPN));
-  const sigAlgs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
+  const sigAlgs = hexList(h.signatureAlgorithms);
   return { a, ciphers: sortedCiphers, extensions: sigAlgs ? `${sortedExtensions}_${sigAlgs}` : sortedExtensions };
 }
 
