@@ -8,21 +8,57 @@
  * cache (0.05-0.06 s with bin/minewatch.cjs's start-up line). Every replay, and every
  * worker of a parallel one, pays start-up once.
  *
- * better-sqlite3 (a native addon) and the optional pcap binding stay outside and are
- * loaded from node_modules as before. The bundle sits two folders below the project root,
+ * better-sqlite3's JavaScript is bundled; its native addon and the optional pcap binding
+ * are loaded from node_modules. The bundle sits two folders below the project root,
  * like dist/util/paths.js, so PROJECT_ROOT (and with it signatures/) resolves the same.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildStampLine, WRITE_CACHE_ENV } from '../src/util/bundle-loader.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 // The sources are ES modules; in a CommonJS bundle import.meta.url is the bundle's own URL.
 const banner = "const __minewatchUrl = require('node:url').pathToFileURL(__filename).href;";
+
+/**
+ * Built-in modules a replay does not need at start, loaded on first use instead: crypto (TLS
+ * fingerprints, exports), zlib (gzip captures) and child_process (commander's external
+ * subcommands, the live sensor's privilege drop) cost 4-5 ms of every start together. Each
+ * import of one gets a stand-in whose properties (the module's export names, listed here at
+ * build time by the Node that runs the bundle) load the real module when first read.
+ */
+const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process'];
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      // The stand-in's own require is of the real module.
+      if (args.namespace === 'lazy-builtin') return { path: `node:${name}`, external: true };
+      return { path: name, namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const names = Object.keys(createRequire(import.meta.url)(`node:${args.path}`) as object);
+      const getters = names.map((n) => `  ${JSON.stringify(n)}: { get: () => load()[${JSON.stringify(n)}], enumerable: true },`);
+      return {
+        contents: [
+          'let real;',
+          `const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));`,
+          'Object.defineProperties(module.exports, {',
+          ...getters,
+          '});',
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 const entries: [string, string][] = [
   ['cli/main.js', 'minewatch'],
@@ -41,10 +77,14 @@ for (const [entry, name] of entries) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['better-sqlite3', 'pcap'],
+    // better-sqlite3's JavaScript is bundled (its 13 files cost 3-4 ms of resolving and
+    // reading at every start); its addon is loaded by path (store/hit-store.ts), so the finder
+    // it would otherwise use, `bindings`, stays out.
+    external: ['bindings', 'pcap'],
     define: { 'import.meta.url': '__minewatchUrl' },
     banner: { js: banner },
     logLevel: 'warning',
+    plugins: [lazyBuiltins],
   });
   // The loader reads bundles as latin1, and V8 keeps an all-ASCII source at one byte per
   // character. esbuild escapes non-ASCII in strings and patterns but keeps comments as they

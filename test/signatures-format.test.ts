@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentMatcher, parseAgentFile } from '../src/signatures/agents.js';
+import { parseLines } from '../src/signatures/lines.js';
 import { parsePoolFile, PoolIndex } from '../src/signatures/pools.js';
 import { parseProtocolFile } from '../src/signatures/protocols.js';
 import { loadSignatureDir } from '../src/signatures/signature-set.js';
@@ -302,5 +303,25 @@ describe('signature folder loader', () => {
     expect(r.set).toBeNull();
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.message).toMatch(/^cannot read signature folder/);
+  });
+});
+
+describe('the shared line syntax', () => {
+  it('splits tokens on any blank, joins quoted parts into their token and ends lines at a blank #', () => {
+    const problems: SignatureProblem[] = [];
+    const text = [
+      'one\ttwo\u00a0three  note="a # b"  # the comment',
+      'mid"dle part"end key="x y"z',
+      'hash#inside #comment',
+      '\u3000lead key=v\u2003tail',
+    ].join('\r\n');
+    const lines = parseLines(text, 'f.txt', ['note', 'key'], problems);
+    expect(problems).toEqual([]);
+    expect(lines.map((l) => [l.words, Object.fromEntries(l.fields)])).toEqual([
+      [['one', 'two', 'three'], { note: 'a # b' }],
+      [['middle partend'], { key: 'x yz' }],
+      [['hash#inside'], {}],
+      [['lead', 'tail'], { key: 'v' }],
+    ]);
   });
 });
