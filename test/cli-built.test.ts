@@ -5,16 +5,19 @@
  * shipped signatures from its place in dist/; that V8 takes the code caches the build saved
  * and ignores one that does not fit; that the command starts (under BusyBox's sh and env
  * too) without NODE_EXTRA_CA_CERTS and with V8's helper threads one fewer than the cores;
- * and that an unbuilt clone says how to build.
+ * that crypto, zlib and child_process load only when used; and that an unbuilt clone says
+ * how to build.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
+import { writeTrafficMix } from '../src/synth/scenarios/traffic-mix.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { scratchDir } from './support/scratch.js';
 
@@ -163,6 +166,34 @@ describe('the built command', () => {
     const one = miners(1);
     expect(one).toEqual(capture.miners.map((m) => m.miner).sort());
     expect(miners(2)).toEqual(one);
+  });
+
+  it('loads crypto, zlib and child_process only when a replay uses them', async () => {
+    const dir = scratchDir('minewatch-built-');
+    // A little of the benchmark's mix: TLS downloads among its flows, and planted miners.
+    const mix = await writeTrafficMix(join(dir, 'mix.pcap'), { seed: 3, sizeBytes: 2_000_000 });
+    const hook = join(dir, 'record-modules.cjs');
+    writeFileSync(hook, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));\n");
+    const replay = (input: string, name: string): { miners: string[]; builtins: Set<string> } => {
+      const out = join(dir, `${name}.modules`);
+      const r = spawnSync(process.execPath, ['-r', hook, BIN, 'replay', '--db', join(dir, `${name}.db`), '--json', '-q', input], {
+        encoding: 'utf8',
+        env: { ...process.env, MODULES_OUT: out },
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const loaded = readFileSync(out, 'utf8').split('\n');
+      const builtins = new Set(['crypto', 'zlib', 'child_process'].filter((m) => loaded.includes(`NativeModule ${m}`)));
+      return { miners: (JSON.parse(r.stdout) as { miners: { ip: string }[] }).miners.map((m) => m.ip).sort(), builtins };
+    };
+    const bytes = readFileSync(mix.path);
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, bytes.subarray(0, 24)); // the file header only
+    const gz = join(dir, 'mix.pcap.gz');
+    writeFileSync(gz, gzipSync(bytes));
+    expect(replay(empty, 'empty')).toEqual({ miners: [], builtins: new Set() });
+    // Gzip needs zlib, and the TLS hellos crypto (JA3/JA4): both arrive on first use.
+    expect(replay(gz, 'gzip')).toEqual({ miners: mix.miners.map((m) => m.miner).sort(), builtins: new Set(['crypto', 'zlib']) });
   });
 
   it('says how to build when there is nothing built', () => {
