@@ -1,11 +1,11 @@
 /**
  * `npm run bench:threads`: the CPU time of every thread of `minewatch replay` with one
  * worker and with N (Linux, from /proc: scripts/bench/thread-cpu.ts), on the benchmark's
- * input (same options as `npm run bench`: --size or --flood, --seed, --runs, --workers, --out,
- * --from-source). It
- * shows where the "cores busy" of the bench go: the packet thread, the replay's worker
- * threads, and V8's helper (optimising compiler and garbage collector). Node leaves the
- * threads unnamed; the main thread is marked, the others are listed by CPU time.
+ * input (same options as `npm run bench`: --size or --flood, --seed, --runs, --workers,
+ * --out, --from-source). It shows where the "cores busy" of the bench go: the packet
+ * thread, the replay's worker threads, and V8's helper (optimising compiler and garbage
+ * collector). Node leaves the threads unnamed; the main thread is marked, the others are
+ * listed by CPU time.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:warmup`: where the time of a short replay goes (README "Where the time
- * goes"). On the benchmark's input (same options as `npm run bench`: --size, --seed, --out)
- * it measures
+ * goes"). On the benchmark's input (same options as `npm run bench`: --size or --flood,
+ * --seed, --out) it measures
  *   - start-up: `node -e 0` and the built `minewatch --version`, medians of --runs (and
  *     `node -e 0` without NODE_EXTRA_CA_CERTS when it is set, as the command runs);
  *   - two passes over the input in one fresh process (scripts/bench/warmup-passes.ts): the
@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { benchCapture } from './bench/inputs.js';
-import { benchArgs } from './bench/options.js';
+import { benchArgs, captureSpec } from './bench/options.js';
 import { machineLine, median } from './bench/report.js';
 import { measure, minewatchCommand } from './bench/tools.js';
 import type { PassTimings } from './bench/warmup-passes.js';
@@ -22,7 +22,7 @@ const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`
 async function main(): Promise<number> {
   const o = benchArgs(process.argv.slice(2));
   if (!o) return 2;
-  const capture = await benchCapture({ kind: 'mix', seed: o.seed, sizeBytes: o.sizeBytes }, o.outDir, log);
+  const capture = await benchCapture(captureSpec(o), o.outDir, log);
   const [command, ...args] = minewatchCommand(false, log);
   measure('cat', [capture.path]); // warms the page cache
   const nodeAlone: number[] = [];

@@ -3,9 +3,9 @@
  * option parsing and table. Speed is never asserted here, only detections.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, parseSize } from '../scripts/bench/options.js';
 import { median, parallelCeiling, resultTable } from '../scripts/bench/report.js';
 import { parseTaskStat, threadCpu } from '../scripts/bench/thread-cpu.js';
@@ -19,7 +19,6 @@ import { scratchDir } from './support/scratch.js';
 describe('npm run bench -- --check-only', () => {
   it('generates a small capture, replays it with 1 and 2 workers, and checks the detections', () => {
     const out = scratchDir('minewatch-bench-');
-    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench.ts'), '--check-only', '--size', '3MB', '--workers', '2', '--from-source', '--out', out],

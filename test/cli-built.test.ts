@@ -10,12 +10,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { writeTrafficMix } from '../src/synth/scenarios/traffic-mix.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
@@ -24,13 +24,6 @@ import { scratchDir } from './support/scratch.js';
 const BIN = join(PROJECT_ROOT, 'bin', 'minewatch.cjs');
 const BUNDLES = join(PROJECT_ROOT, 'dist', 'bundle');
 const LOADER = pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href;
-
-/** A scratch folder removed when the test ends. */
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
@@ -89,8 +82,8 @@ describe('the built command', () => {
       { what: 'garbage', bundle: rebuilt, cache: Buffer.from('not a code cache'), sameTime: false, accepted: false },
     ];
     for (const c of cases) {
-      const dir = scratch('minewatch-cache-');
-      symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules')); // better-sqlite3 is not bundled
+      const dir = scratchDir('minewatch-cache-');
+      symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules')); // better-sqlite3's addon and `pcap` are loaded from there
       writeFileSync(join(dir, 'minewatch.cjs'), c.bundle, 'latin1');
       if (c.sameTime) utimesSync(join(dir, 'minewatch.cjs'), mtime, mtime);
       writeFileSync(join(dir, 'minewatch.cjs.cache'), c.cache);
@@ -122,7 +115,7 @@ describe('the built command', () => {
         child.kill();
       }
     };
-    const replay = ['replay', '-q', '--db', join(scratch('minewatch-pool-'), 'pool.db'), '-'];
+    const replay = ['replay', '-q', '--db', join(scratchDir('minewatch-pool-'), 'pool.db'), '-'];
     const one = await threads([process.execPath, '--v8-pool-size=1', BIN, ...replay]);
     const four = await threads([process.execPath, '--v8-pool-size=4', BIN, ...replay]);
     expect(four - one).toBe(3);
@@ -132,7 +125,7 @@ describe('the built command', () => {
 
   const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((path) => existsSync(path));
   it.skipIf(!busybox)("starts under BusyBox's sh and env (Alpine's), whose env has no -S", () => {
-    const applets = scratch('minewatch-busybox-');
+    const applets = scratchDir('minewatch-busybox-');
     for (const applet of ['sh', 'env']) symlinkSync(busybox!, join(applets, applet));
     const env = { ...process.env, PATH: `${applets}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: join(tmpdir(), 'minewatch-no-such-ca.pem') };
     const r = spawnSync(join(applets, 'sh'), [BIN, 'replay', '-q', '--db', join(applets, 'bb.db'), join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')], { encoding: 'utf8', env, timeout: 60_000 });

@@ -156,6 +156,7 @@ export class Carry {
 
   /** Drops the first `n` bytes held; the rest moves to the start. */
   discard(n: number): void {
+    if (n <= 0) return; // nothing read yet (a message still incomplete): no copy
     if (n >= this.length) return this.clear();
     this.data!.copyWithin(0, n, this.length);
     this.length -= n;
