@@ -15,6 +15,7 @@ import { benchArgs, captureSpec } from './bench/options.js';
 import { machineLine, median } from './bench/report.js';
 import { measure, minewatchCommand } from './bench/tools.js';
 import type { PassTimings } from './bench/warmup-passes.js';
+import { COMMAND_NODE_OPTIONS } from '../src/util/node-options.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -34,8 +35,8 @@ async function main(): Promise<number> {
     if (certs !== undefined) nodeWithoutCerts.push(measure(process.execPath, ['-e', '0'], false, withoutCerts).wallSeconds);
     version.push(measure(command!, [...args, '--version']).wallSeconds);
   }
-  // V8's helper threads as the command runs them (bin/minewatch.cjs), and no extra certificates.
-  const child = spawnSync(process.execPath, ['--v8-pool-size=0', '--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench', 'warmup-passes.ts'), capture.path], {
+  // Node's options as the command runs (bin/minewatch.cjs), and no extra certificates.
+  const child = spawnSync(process.execPath, [...COMMAND_NODE_OPTIONS, '--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench', 'warmup-passes.ts'), capture.path], {
     env: withoutCerts,
     cwd: PROJECT_ROOT,
     encoding: 'utf8',

@@ -21,41 +21,54 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildStampLine, WRITE_CACHE_ENV } from '../src/util/bundle-loader.js';
+import { COMMAND_NODE_OPTIONS } from '../src/util/node-options.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 // The sources are ES modules; in a CommonJS bundle import.meta.url is the bundle's own URL.
 const banner = "const __minewatchUrl = require('node:url').pathToFileURL(__filename).href;";
 
 /**
- * Built-in modules a replay does not need at start, loaded on first use instead: crypto (TLS
- * fingerprints, exports), zlib (gzip captures) and child_process (commander's external
- * subcommands, the live sensor's privilege drop) cost 4-5 ms of every start together. Each
- * import of one gets a stand-in whose properties (the module's export names, listed here at
- * build time by the Node that runs the bundle) load the real module when first read.
+ * Modules a replay does not need at start, loaded on first use instead. Built-ins: crypto (TLS
+ * fingerprints, exports), zlib (gzip captures), child_process (commander's external
+ * subcommands, the live sensor's privilege drop) and worker_threads (--workers); together
+ * 4-5 ms of every start. Packages: pino, which with what it loads (worker_threads, assert,
+ * its streams) took another 3 ms, and a replay logs only notes and a damaged capture's
+ * warnings. Each import of one gets a stand-in whose properties (the module's export names,
+ * listed here at build time) load the real module when first read; a module that is a
+ * function (pino) gets a function that does the same when called. A built-in stays
+ * external; a package is still bundled, and esbuild runs its code only when the stand-in
+ * first requires it.
  */
-const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process'];
-const lazyBuiltins: Plugin = {
-  name: 'lazy-builtins',
+const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process', 'worker_threads'];
+const LAZY_PACKAGES = ['pino'];
+const LAZY = 'lazy-module';
+const lazyModules: Plugin = {
+  name: 'lazy-modules',
   setup(b) {
-    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
-    b.onResolve({ filter }, (args) => {
-      const name = args.path.replace(/^node:/, '');
+    const builtin = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    const pkg = new RegExp(`^(${LAZY_PACKAGES.join('|')})$`);
+    b.onResolve({ filter: builtin }, (args) => {
+      const name = `node:${args.path.replace(/^node:/, '')}`;
       // The stand-in's own require is of the real module.
-      if (args.namespace === 'lazy-builtin') return { path: `node:${name}`, external: true };
-      return { path: name, namespace: 'lazy-builtin' };
+      return args.namespace === LAZY ? { path: name, external: true } : { path: name, namespace: LAZY };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
-      const names = Object.keys(createRequire(import.meta.url)(`node:${args.path}`) as object);
+    // From the stand-in, undefined: esbuild resolves and bundles the real package.
+    b.onResolve({ filter: pkg }, (args) => (args.namespace === LAZY ? undefined : { path: args.path, namespace: LAZY }));
+    b.onLoad({ filter: /.*/, namespace: LAZY }, (args) => {
+      const real: unknown = createRequire(join(PROJECT_ROOT, 'package.json'))(args.path);
+      const names = Object.keys(real as object);
       const getters = names.map((n) => `  ${JSON.stringify(n)}: { get: () => load()[${JSON.stringify(n)}], enumerable: true },`);
       return {
         contents: [
           'let real;',
-          `const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));`,
+          `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
+          typeof real === 'function' ? 'module.exports = function () { return load().apply(this, arguments); };' : '',
           'Object.defineProperties(module.exports, {',
           ...getters,
           '});',
         ].join('\n'),
         loader: 'js',
+        resolveDir: PROJECT_ROOT,
       };
     });
   },
@@ -85,7 +98,7 @@ for (const [entry, name] of entries) {
     define: { 'import.meta.url': '__minewatchUrl' },
     banner: { js: banner },
     logLevel: 'warning',
-    plugins: [lazyBuiltins],
+    plugins: [lazyModules],
   });
   // The loader reads bundles as latin1, and V8 keeps an all-ASCII source at one byte per
   // character. esbuild escapes non-ASCII in strings and patterns but keeps comments as they
@@ -95,12 +108,13 @@ for (const [entry, name] of entries) {
 }
 
 // Warm runs on the bundled mix: the worker's cache from a run with two threads, then the
-// command's from a run in one (the path a replay takes by default).
+// command's from a run in one (the path a replay takes by default). Under the command's
+// Node options: V8 takes a cache only under the flags it was made with.
 const dir = mkdtempSync(join(tmpdir(), 'minewatch-build-'));
 try {
   for (const [name, workers] of [['shard-worker', 2], ['minewatch', 1]] as const) {
     const args = ['replay', '-q', '--workers', String(workers), '--db', join(dir, `${name}.db`), join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')];
-    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'minewatch.cjs'), ...args], {
+    const run = spawnSync(process.execPath, [...COMMAND_NODE_OPTIONS, join(PROJECT_ROOT, 'bin', 'minewatch.cjs'), ...args], {
       env: { ...process.env, [WRITE_CACHE_ENV]: name },
       encoding: 'utf8',
     });

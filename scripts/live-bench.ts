@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { COMMAND_NODE_OPTIONS } from '../src/util/node-options.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { createVethPair, destroyVethPair, netnsAvailable, nsRun, nsSpawn, type VethPair } from '../test/support/netns.js';
 
@@ -32,7 +33,7 @@ interface Result {
 
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 /** Node's options as the systemd unit and bin/minewatch.cjs give them. */
-const NODE = [process.execPath, '--v8-pool-size=0'] as const;
+const NODE = [process.execPath, ...COMMAND_NODE_OPTIONS] as const;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bundledCaptures } from '../src/synth/scenarios/bundle.js';
 import { writeTrafficMix } from '../src/synth/scenarios/traffic-mix.js';
+import { COMMAND_NODE_OPTIONS } from '../src/util/node-options.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { scratchDir } from './support/scratch.js';
 
@@ -25,8 +26,11 @@ const BIN = join(PROJECT_ROOT, 'bin', 'minewatch.cjs');
 const BUNDLES = join(PROJECT_ROOT, 'dist', 'bundle');
 const LOADER = pathToFileURL(join(PROJECT_ROOT, 'dist', 'util', 'bundle-loader.js')).href;
 
+/** Node as the command starts it (bin/minewatch.cjs's first line). */
+const NODE = [process.execPath, ...COMMAND_NODE_OPTIONS];
+
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(NODE[0]!, [...NODE.slice(1), BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,8 +41,9 @@ describe('the built command', () => {
       expect(existsSync(bundle), `${bundle} is missing: run npm run build`).toBe(true);
       expect(existsSync(`${bundle}.cache`), `${bundle}.cache is missing: run npm run build`).toBe(true);
     }
-    // In a plain node (as the command runs, not under the test runner's flags), and in a
-    // worker thread as the shard workers load theirs.
+    // In a node with the command's options (not under the test runner's flags), and in a
+    // worker thread as the shard workers load theirs; a node with other V8 flags is refused
+    // them, which is why everything that runs the bundle passes the same options.
     const check = `
       const { Worker } = require('node:worker_threads');
       const loader = ${JSON.stringify(LOADER)};
@@ -47,9 +52,13 @@ describe('the built command', () => {
         const main = m.compileBundle('minewatch').cacheAccepted;
         new Worker(boot, { eval: true }).on('message', (worker) => console.log(JSON.stringify({ main, worker })));
       });`;
-    const r = spawnSync(process.execPath, ['-e', check], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ main: true, worker: true });
+    const accepted = (options: readonly string[]): unknown => {
+      const r = spawnSync(process.execPath, [...options, '-e', check], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    expect(accepted(COMMAND_NODE_OPTIONS)).toEqual({ main: true, worker: true });
+    expect(accepted([])).toEqual({ main: false, worker: false });
   });
 
   it('stamps each bundle with the SHA-256 of its content, and keeps it ASCII', () => {
@@ -94,33 +103,43 @@ describe('the built command', () => {
         m.runBundle('minewatch', ${JSON.stringify(dir)});
       })`;
       // argv as the command gets it: node, a script name, then the arguments.
-      const r = spawnSync(process.execPath, ['-e', boot, 'minewatch', '--version'], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(NODE[0]!, [...NODE.slice(1), '-e', boot, 'minewatch', '--version'], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr, c.what).toBe(`cache accepted: ${c.accepted}\n`);
       expect(r.stdout.trim(), c.what).toBe(c.bundle === source ? version : other);
     }
   });
 
+  /** A waiting command (a replay of standard input, kept open): its threads and its argv. */
+  const waiting = async (argv: string[]): Promise<{ threads: number; argv: string[] }> => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+    try {
+      child.stdin.write(readFileSync(join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')).subarray(0, 4096));
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(child.exitCode).toBeNull();
+      return {
+        threads: readdirSync(`/proc/${child.pid}/task`).length,
+        argv: readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').slice(0, -1),
+      };
+    } finally {
+      child.kill();
+    }
+  };
+  const replayStdin = (): string[] => ['replay', '-q', '--db', join(scratchDir('minewatch-pool-'), 'pool.db'), '-'];
+
   it("runs V8's helper threads one fewer than the cores", async () => {
-    // The same waiting command (a replay of standard input, kept open) under explicit pool
-    // sizes and as the executable: its threads tell the pool it got.
-    const threads = async (argv: string[]): Promise<number> => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
-      try {
-        child.stdin.write(readFileSync(join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng')).subarray(0, 4096));
-        await new Promise((resolve) => setTimeout(resolve, 800));
-        expect(child.exitCode).toBeNull();
-        return readdirSync(`/proc/${child.pid}/task`).length;
-      } finally {
-        child.kill();
-      }
-    };
-    const replay = ['replay', '-q', '--db', join(scratchDir('minewatch-pool-'), 'pool.db'), '-'];
-    const one = await threads([process.execPath, '--v8-pool-size=1', BIN, ...replay]);
-    const four = await threads([process.execPath, '--v8-pool-size=4', BIN, ...replay]);
+    // The same command under explicit pool sizes and as the executable.
+    const one = (await waiting([process.execPath, '--v8-pool-size=1', BIN, ...replayStdin()])).threads;
+    const four = (await waiting([process.execPath, '--v8-pool-size=4', BIN, ...replayStdin()])).threads;
     expect(four - one).toBe(3);
     const helpers = Math.max(1, availableParallelism() - 1);
-    expect(await threads([BIN, ...replay])).toBe(one + helpers - 1);
+    expect((await waiting([BIN, ...replayStdin()])).threads).toBe(one + helpers - 1);
+  });
+
+  it("starts Node with src/util/node-options.ts's options, under which the code caches were made", async () => {
+    const args = replayStdin();
+    const { argv } = await waiting([BIN, ...args]);
+    expect(argv).toEqual(['node', ...COMMAND_NODE_OPTIONS, BIN, ...args]);
   });
 
   const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((path) => existsSync(path));
@@ -161,32 +180,44 @@ describe('the built command', () => {
     expect(miners(2)).toEqual(one);
   });
 
-  it('loads crypto, zlib and child_process only when a replay uses them', async () => {
+  it('loads crypto, zlib, child_process, worker_threads and pino only when a replay uses them', async () => {
     const dir = scratchDir('minewatch-built-');
     // A little of the benchmark's mix: TLS downloads among its flows, and planted miners.
     const mix = await writeTrafficMix(join(dir, 'mix.pcap'), { seed: 3, sizeBytes: 2_000_000 });
     const hook = join(dir, 'record-modules.cjs');
     writeFileSync(hook, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));\n");
-    const replay = (input: string, name: string): { miners: string[]; builtins: Set<string> } => {
+    // pino is bundled; what it loads (assert, worker_threads) shows whether it ran.
+    const lazy = ['crypto', 'zlib', 'child_process', 'worker_threads', 'assert'];
+    const replay = (input: string, name: string): { miners: string[]; builtins: Set<string>; log: string } => {
       const out = join(dir, `${name}.modules`);
-      const r = spawnSync(process.execPath, ['-r', hook, BIN, 'replay', '--db', join(dir, `${name}.db`), '--json', '-q', input], {
+      const r = spawnSync(NODE[0]!, [...NODE.slice(1), '-r', hook, BIN, 'replay', '--db', join(dir, `${name}.db`), '--json', '-q', input], {
         encoding: 'utf8',
         env: { ...process.env, MODULES_OUT: out },
         timeout: 60_000,
       });
       expect(r.status, r.stderr).toBe(0);
       const loaded = readFileSync(out, 'utf8').split('\n');
-      const builtins = new Set(['crypto', 'zlib', 'child_process'].filter((m) => loaded.includes(`NativeModule ${m}`)));
-      return { miners: (JSON.parse(r.stdout) as { miners: { ip: string }[] }).miners.map((m) => m.ip).sort(), builtins };
+      const builtins = new Set(lazy.filter((m) => loaded.includes(`NativeModule ${m}`)));
+      return { miners: (JSON.parse(r.stdout) as { miners: { ip: string }[] }).miners.map((m) => m.ip).sort(), builtins, log: r.stderr };
     };
     const bytes = readFileSync(mix.path);
     const empty = join(dir, 'empty.pcap');
     writeFileSync(empty, bytes.subarray(0, 24)); // the file header only
     const gz = join(dir, 'mix.pcap.gz');
     writeFileSync(gz, gzipSync(bytes));
-    expect(replay(empty, 'empty')).toEqual({ miners: [], builtins: new Set() });
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10)); // ends inside a record: a warning
+    expect(replay(empty, 'empty')).toEqual({ miners: [], builtins: new Set(), log: '' });
     // Gzip needs zlib, and the TLS hellos crypto (JA3/JA4): both arrive on first use.
-    expect(replay(gz, 'gzip')).toEqual({ miners: mix.miners.map((m) => m.miner).sort(), builtins: new Set(['crypto', 'zlib']) });
+    const gzip = replay(gz, 'gzip');
+    expect(gzip).toEqual({ miners: mix.miners.map((m) => m.miner).sort(), builtins: new Set(['crypto', 'zlib']), log: '' });
+    // The warning is pino's line, from the pino the stand-in loaded on first use.
+    const warned = replay(cut, 'cut');
+    expect(warned.miners).toEqual(gzip.miners);
+    expect(warned.builtins.has('worker_threads') && warned.builtins.has('assert')).toBe(true);
+    const line = JSON.parse(warned.log.trim()) as { level: number; name: string; file: string; msg: string };
+    expect(line).toMatchObject({ level: 40, name: 'minewatch', file: cut });
+    expect(line.msg).toMatch(/^input ends inside a record at offset \d+/);
   });
 
   it('says how to build when there is nothing built', () => {

@@ -153,6 +153,29 @@ describe('HitStore add/flush', () => {
     store.close();
   });
 
+  it('runs at synchronous=NORMAL on a database it creates and on one it converts to WAL', () => {
+    // The level is the connection's own (another connection cannot see it); a new file is
+    // switched to WAL at OFF, which must not outlast the switch.
+    const level = (store: HitStore): unknown => (store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+    const created = HitStore.open(dbPath);
+    expect(level(created)).toBe(1);
+    created.add(evidence());
+    created.flush();
+    created.close();
+    // The same database turned back to a rollback journal (as a copy made by another tool
+    // may be): opened again, it goes to WAL with its hit kept.
+    const plain = new Database(dbPath);
+    expect(plain.pragma('journal_mode = DELETE', { simple: true })).toBe('delete');
+    plain.close();
+    const converted = HitStore.open(dbPath);
+    expect(level(converted)).toBe(1);
+    expect(converted.evidenceFor('192.0.2.10')).toHaveLength(1);
+    converted.close();
+    const check = new Database(dbPath, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
+    check.close();
+  });
+
   it('uses WAL and records the schema version in meta', () => {
     HitStore.open(dbPath).close();
     const db = new Database(dbPath, { readonly: true });

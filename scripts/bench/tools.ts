@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COMMAND_NODE_OPTIONS } from '../../src/util/node-options.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 
 const TIME = '/usr/bin/time';
@@ -110,7 +111,7 @@ export function ndpiVersion(path: string): string {
  * through tsx.
  */
 export function minewatchCommand(fromSource: boolean, log: (line: string) => void): string[] {
-  if (fromSource) return [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts')];
+  if (fromSource) return [process.execPath, ...COMMAND_NODE_OPTIONS, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'main.ts')];
   const built = join(PROJECT_ROOT, 'dist', 'bundle', 'minewatch.cjs');
   if (!existsSync(built) || newestMtime(join(PROJECT_ROOT, 'src')) > statSync(built).mtimeMs) {
     log('building dist/ (npm run build) ...');

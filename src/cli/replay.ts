@@ -15,7 +15,7 @@ import { loadSignatureDir, shippedSignatureDir, type SignatureSet } from '../sig
 import { problemText } from '../signatures/types.js';
 import type { AssetMap } from '../store/asset-map.js';
 import { loadAssets, ownersToRecord, type AssetsOption } from './intel-options.js';
-import { createLogger } from './logger.js';
+import { lazyLogger } from './logger.js';
 import { createReplaySensor, type ReplaySinks, type ReplayTotals, type RunningReplay } from './replay-pipeline.js';
 import { formatSummary, type InputResult, type ReplaySummary } from './summary.js';
 
@@ -49,7 +49,7 @@ export function registerReplay(program: Command): void {
 }
 
 export async function runReplay(files: string[], opts: ReplayOptions): Promise<number> {
-  const log = createLogger(opts.quiet ? 'warn' : 'info');
+  const log = lazyLogger(opts.quiet ? 'warn' : 'info');
   const maxFlows = opts.maxFlows === undefined ? undefined : Number(opts.maxFlows);
   if (maxFlows !== undefined && (!Number.isInteger(maxFlows) || maxFlows < 1)) {
     process.stderr.write(`minewatch: --max-flows must be a positive integer\n`);

@@ -124,6 +124,7 @@ export class HitStore {
     if (mustExist && path !== ':memory:' && !existsSync(path)) {
       throw new StoreError(`database not found: ${path}`);
     }
+    const created = !readonly && path !== ':memory:' && !existsSync(path);
     let db: Database.Database;
     try {
       db = new Database(path, { readonly, fileMustExist: mustExist, nativeBinding: sqliteAddon() });
@@ -141,6 +142,10 @@ export class HitStore {
           );
         }
       } else {
+        // Switching a file to WAL writes its header in a rollback-journal transaction, with
+        // four fsyncs at the default level; a file this open creates holds nothing to lose
+        // (0.7 ms of every replay into a new database).
+        if (created) db.pragma('synchronous = OFF');
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
         if (opts.bulk) db.pragma(`wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`);
