@@ -3,10 +3,11 @@
  * `npm ci` runs): the tests elsewhere run src/ through tsx, so this checks that the bundle
  * a user runs replays in one process and in workers, finds the bundled miners, and reads the
  * shipped signatures from its place in dist/; that V8 takes the code caches the build saved
- * and ignores one that does not fit; that the command starts (under BusyBox's sh and env
- * too) without NODE_EXTRA_CA_CERTS and with V8's helper threads one fewer than the cores;
- * that crypto, zlib and child_process load only when used; and that an unbuilt clone says
- * how to build.
+ * under the command's Node options (and only under them) and ignores one that does not fit;
+ * that the command starts (under BusyBox's sh and env too) without NODE_EXTRA_CA_CERTS, with
+ * those options and V8's helper threads one fewer than the cores; that crypto, zlib,
+ * child_process, worker_threads and pino load only when used; and that an unbuilt clone
+ * says how to build.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
