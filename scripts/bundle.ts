@@ -30,16 +30,17 @@ const banner = "const __minewatchUrl = require('node:url').pathToFileURL(__filen
 /**
  * Modules a replay does not need at start, loaded on first use instead. Built-ins: crypto (TLS
  * fingerprints, exports), zlib (gzip captures), child_process (commander's external
- * subcommands, the live sensor's privilege drop) and worker_threads (--workers); together
- * 4-5 ms of every start. Packages: pino, which with what it loads (worker_threads, assert,
- * its streams) took another 3 ms, and a replay logs only notes and a damaged capture's
- * warnings. Each import of one gets a stand-in whose properties (the module's export names,
+ * subcommands, the live sensor's privilege drop), worker_threads (--workers) and stream
+ * (gzip, pipes; the commands print through cli/output.ts, which makes process.stdout only
+ * when asked); together 6-8 ms of every start. Packages: pino, which with what it loads
+ * (worker_threads, assert, its streams) took another 3 ms, and a replay logs only notes and
+ * a damaged capture's warnings. Each import of one gets a stand-in whose properties (the module's export names,
  * listed here at build time) load the real module when first read; a module that is a
  * function (pino) gets a function that does the same when called. A built-in stays
  * external; a package is still bundled, and esbuild runs its code only when the stand-in
  * first requires it.
  */
-const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process', 'worker_threads'];
+const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process', 'worker_threads', 'stream'];
 const LAZY_PACKAGES = ['pino'];
 const LAZY = 'lazy-module';
 const lazyModules: Plugin = {

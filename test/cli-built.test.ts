@@ -6,8 +6,8 @@
  * under the command's Node options (and only under them) and ignores one that does not fit;
  * that the command starts (under BusyBox's sh and env too) without NODE_EXTRA_CA_CERTS, with
  * those options and V8's helper threads one fewer than the cores; that crypto, zlib,
- * child_process, worker_threads and pino load only when used; and that an unbuilt clone
- * says how to build.
+ * child_process, worker_threads, stream and pino load only when used; and that an unbuilt
+ * clone says how to build.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -181,14 +181,14 @@ describe('the built command', () => {
     expect(miners(2)).toEqual(one);
   });
 
-  it('loads crypto, zlib, child_process, worker_threads and pino only when a replay uses them', async () => {
+  it('loads crypto, zlib, child_process, worker_threads, stream and pino only when a replay uses them', async () => {
     const dir = scratchDir('minewatch-built-');
     // A little of the benchmark's mix: TLS downloads among its flows, and planted miners.
     const mix = await writeTrafficMix(join(dir, 'mix.pcap'), { seed: 3, sizeBytes: 2_000_000 });
     const hook = join(dir, 'record-modules.cjs');
     writeFileSync(hook, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));\n");
     // pino is bundled; what it loads (assert, worker_threads) shows whether it ran.
-    const lazy = ['crypto', 'zlib', 'child_process', 'worker_threads', 'assert'];
+    const lazy = ['crypto', 'zlib', 'child_process', 'worker_threads', 'stream', 'assert'];
     const replay = (input: string, name: string): { miners: string[]; builtins: Set<string>; log: string } => {
       const out = join(dir, `${name}.modules`);
       const r = spawnSync(NODE[0]!, [...NODE.slice(1), '-r', hook, BIN, 'replay', '--db', join(dir, `${name}.db`), '--json', '-q', input], {
@@ -209,9 +209,10 @@ describe('the built command', () => {
     const cut = join(dir, 'cut.pcap');
     writeFileSync(cut, bytes.subarray(0, bytes.length - 10)); // ends inside a record: a warning
     expect(replay(empty, 'empty')).toEqual({ miners: [], builtins: new Set(), log: '' });
-    // Gzip needs zlib, and the TLS hellos crypto (JA3/JA4): both arrive on first use.
+    // Gzip needs zlib and streams, and the TLS hellos crypto (JA3/JA4): all arrive on first
+    // use. (The summary goes into a pipe here, without a stream.)
     const gzip = replay(gz, 'gzip');
-    expect(gzip).toEqual({ miners: mix.miners.map((m) => m.miner).sort(), builtins: new Set(['crypto', 'zlib']), log: '' });
+    expect(gzip).toEqual({ miners: mix.miners.map((m) => m.miner).sort(), builtins: new Set(['crypto', 'zlib', 'stream']), log: '' });
     // The warning is pino's line, from the pino the stand-in loaded on first use.
     const warned = replay(cut, 'cut');
     expect(warned.miners).toEqual(gzip.miners);

@@ -2,8 +2,8 @@
  * `minewatch replay` end to end as a user runs it: a real process, real files, a real
  * SQLite database; exit codes and messages for bad inputs; stdin and gzip inputs.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -131,6 +131,71 @@ describe('minewatch replay', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('truncated');
     expect(Number(/miner IPs: (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('prints its summary into a pipe that is full and non-blocking, after what was in it', async () => {
+    // A FIFO whose write end the replay gets non-blocking, filled to the brim first: the
+    // summary's direct write would block, so it goes through the stream, which waits.
+    const dir = tmp();
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    let filled = 0;
+    const block = Buffer.alloc(4096, 0x2e);
+    for (;;) {
+      try {
+        filled += writeSync(writer, block);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw err;
+      }
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'replay', '--db', join(dir, 'h.db'), '-q', '--json', MIX], {
+      stdio: ['ignore', writer, 'pipe'],
+      cwd: PROJECT_ROOT,
+    });
+    closeSync(writer);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Let the child reach its summary against the full pipe, then drain it.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(65536);
+    for (let idle = 0; idle < 200; ) {
+      let n = 0;
+      try {
+        n = readSync(reader, buf);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n > 0) {
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        idle = 0;
+      } else if (child.exitCode !== null) {
+        if (n === 0 && chunks.length > 0) break;
+        idle++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      } else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    closeSync(reader);
+    expect(await exited, stderr).toBe(0);
+    const out = Buffer.concat(chunks);
+    expect(out.subarray(0, filled).every((b) => b === 0x2e)).toBe(true);
+    const summary = JSON.parse(out.subarray(filled).toString()) as { miners: unknown[] };
+    expect(summary.miners).toHaveLength(MIX_MINERS);
+  });
+
+  it('ends quietly with status 0 when the reader of its output has gone', async () => {
+    for (const args of [['replay', '--db', join(tmp(), 'h.db'), '-q', MIX], ['--help']]) {
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
+      child.stdout.destroy(); // the reader closes before anything is written
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect({ args: args[0], code, stderr }).toEqual({ args: args[0], code: 0, stderr: '' });
+    }
   });
 
   it('rejects an impossible option with exit 2', () => {

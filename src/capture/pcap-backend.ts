@@ -6,7 +6,6 @@
  * dependency, loaded only when a live capture starts.
  */
 import { createRequire } from 'node:module';
-import { endianness } from 'node:os';
 import { CaptureOpenError, type CaptureBackend, type HandleCounters, type LiveHandle, type LiveOpenOptions } from './live-backend.js';
 import type { CapturedPacket, PacketHandler } from './types.js';
 
@@ -124,7 +123,9 @@ export const pcapBackend: CaptureBackend = {
   },
 };
 
-const LITTLE_ENDIAN = endianness() === 'LE';
+/** The host's byte order, which libpcap's packet headers are in (probed in memory: node:os
+ *  would be loaded at every start for this alone). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 class PcapHandle implements LiveHandle {
   readonly linkType: number;

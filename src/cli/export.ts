@@ -7,6 +7,7 @@ import { HitStore } from '../store/hit-store.js';
 import { addAssetsOption, addFarmOptions, farmOverrides, intelContext, loadAssets, type AssetsOption, type FarmOptions } from './intel-options.js';
 import { parseIsoMicros } from '../store/iso-time.js';
 import { CONFIDENCE_LEVELS, DEFAULT_DB_PATH, ROLE_FILTERS, type ConfidenceLevel, type RoleFilter } from '../store/types.js';
+import { stdout } from './output.js';
 
 export interface ExportOptions extends AssetsOption, FarmOptions {
   db: string;
@@ -77,7 +78,7 @@ export function runExport(opts: ExportOptions): number {
   }
 
   if (opts.out === undefined) {
-    process.stdout.write(text);
+    stdout().write(text);
     return 0;
   }
   try {

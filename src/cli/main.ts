@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerExport } from './export.js';
+import { stdout } from './output.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
@@ -7,18 +8,14 @@ import { registerShow } from './show.js';
 import { registerSignatures } from './signatures.js';
 import { registerStatus } from './status.js';
 
-// `minewatch export | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
-
 const program = new Command();
 program
   .name('minewatch')
   .description('Find cryptocurrency mining in packet captures and live traffic')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Help and --version through the same stdout (made on first use, closed pipes end quietly).
+  .configureOutput({ writeOut: (text) => stdout().write(text) });
 
 registerReplay(program);
 registerExport(program);

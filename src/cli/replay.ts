@@ -16,6 +16,7 @@ import { problemText } from '../signatures/types.js';
 import type { AssetMap } from '../store/asset-map.js';
 import { loadAssets, ownersToRecord, type AssetsOption } from './intel-options.js';
 import { lazyLogger } from './logger.js';
+import { writeResult } from './output.js';
 import { createReplaySensor, type ReplaySinks, type ReplayTotals, type RunningReplay } from './replay-pipeline.js';
 import { formatSummary, type InputResult, type ReplaySummary } from './summary.js';
 
@@ -158,9 +159,7 @@ export async function runReplay(files: string[], opts: ReplayOptions): Promise<n
   const owned = assets ? [...sessionMiners].filter((ip) => assets.lookup(ip) !== null).length : null;
   store.close();
   const intel = { sessionsStored, minerIpsWithSessions: sessionMiners.size, minerIpsWithOwner: owned };
-  process.stdout.write(
-    opts.json ? `${JSON.stringify({ ...summary, ...intel }, jsonSets, 2)}\n` : formatSummary(summary) + intelLine(intel, assets),
-  );
+  writeResult(opts.json ? `${JSON.stringify({ ...summary, ...intel }, jsonSets, 2)}\n` : formatSummary(summary) + intelLine(intel, assets));
   return failed ? 1 : 0;
 }
 

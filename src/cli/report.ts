@@ -13,6 +13,7 @@ import { parseIsoMicros } from '../store/iso-time.js';
 import { ownerLabel, type OwnerView } from '../store/owners.js';
 import { DEFAULT_DB_PATH, type IpSummary } from '../store/types.js';
 import { addAssetsOption, addFarmOptions, farmOverrides, intelContext, loadAssets, type AssetsOption, type FarmOptions } from './intel-options.js';
+import { stdout } from './output.js';
 
 export const REPORT_ORDERS = ['power', 'hashrate', 'workers'] as const;
 export type ReportOrder = (typeof REPORT_ORDERS)[number];
@@ -82,7 +83,7 @@ export function runReport(opts: ReportOptions): number {
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   }
-  process.stdout.write(opts.json ? `${JSON.stringify(entries.map(entryJson), null, 2)}\n` : renderTable(entries, total, opts.by as ReportOrder));
+  stdout().write(opts.json ? `${JSON.stringify(entries.map(entryJson), null, 2)}\n` : renderTable(entries, total, opts.by as ReportOrder));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { ownerLookup, type OwnerView } from '../store/owners.js';
 import type { SessionRow } from '../store/session-store.js';
 import { loadAssets, type AssetsOption } from './intel-options.js';
 import { renderIntelText } from './show-sessions.js';
+import { stdout } from './output.js';
 
 export interface ShowOptions extends AssetsOption {
   db: string;
@@ -85,7 +86,7 @@ export function runShow(ipText: string, opts: ShowOptions): number {
   const total = summaries.reduce((sum, s) => sum + s.hits, 0);
   const isSelf = (addr: string): boolean => lookupForms.includes(addr);
   const intel: IpIntel | undefined = sessions.length ? ipIntel(ip.text, sessions, defaultIntelTables()) : undefined;
-  process.stdout.write(
+  stdout().write(
     opts.json
       ? `${JSON.stringify({ ...showJson(ip.text, summaries, evidence, total), owner, intel: intel ?? null, sessions }, null, 2)}\n`
       : renderText(summaries, evidence, total, isSelf, renderIntelText(owner, intel, sessions, printable)),

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { parseEndpoint } from '../signatures/endpoint-syntax.js';
 import { countsText, loadSignatureDir, shippedSignatureDir } from '../signatures/signature-set.js';
 import { originText, problemText, type PoolEntry } from '../signatures/types.js';
+import { stdout } from './output.js';
 
 interface CheckOptions {
   strict?: boolean;
@@ -40,12 +41,12 @@ export function runSignaturesCheck(dir: string, opts: CheckOptions = {}): number
   const ok = result.problems.length === 0;
   if (opts.json) {
     const doc = { dir, ok, counts: result.counts, notes: result.notes, problems: result.problems };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    stdout().write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(`${dir}: ${countsText(result.counts)}\n`);
-    for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+    stdout().write(`${dir}: ${countsText(result.counts)}\n`);
+    for (const note of result.notes) stdout().write(`note: ${note}\n`);
     for (const p of result.problems) process.stderr.write(`${problemText(p)}\n`);
-    process.stdout.write(ok ? 'ok\n' : `${result.problems.length} problem(s)\n`);
+    stdout().write(ok ? 'ok\n' : `${result.problems.length} problem(s)\n`);
   }
   return ok ? 0 : 1;
 }
@@ -65,10 +66,10 @@ export function runSignaturesMatch(target: string, dir: string): number {
     return 2;
   }
   if (!entry) {
-    process.stdout.write(`${target}: no pool entry\n`);
+    stdout().write(`${target}: no pool entry\n`);
     return 1;
   }
   const tags = Object.entries(entry.tags).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-  process.stdout.write(`${target}: ${originText(entry.origin)} ${entry.kind === 'wildcard' ? '*.' : ''}${entry.value} ${tags}${entry.origin.source ? `\n  source: ${entry.origin.source}` : ''}\n`);
+  stdout().write(`${target}: ${originText(entry.origin)} ${entry.kind === 'wildcard' ? '*.' : ''}${entry.value} ${tags}${entry.origin.source ? `\n  source: ${entry.origin.source}` : ''}\n`);
   return 0;
 }

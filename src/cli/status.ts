@@ -10,6 +10,7 @@ import { dropRatio } from '../live/health.js';
 import type { CaptureStatsRow } from '../store/capture-stats.js';
 import { HitStore } from '../store/hit-store.js';
 import { DEFAULT_DB_PATH } from '../store/types.js';
+import { stdout } from './output.js';
 
 interface StatusOptions {
   db: string;
@@ -57,7 +58,7 @@ export function runStatus(opts: StatusOptions): number {
     return 2;
   }
   const statuses = groupByInterface(rows).map((group) => judge(group, staleAfter, Date.now()));
-  process.stdout.write(opts.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map(formatStatus).join('\n'));
+  stdout().write(opts.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map(formatStatus).join('\n'));
   return statuses.every((s) => s.healthy) ? 0 : 1;
 }
 
