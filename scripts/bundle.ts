@@ -34,11 +34,11 @@ const banner = "const __minewatchUrl = require('node:url').pathToFileURL(__filen
  * (gzip, pipes; the commands print through cli/output.ts, which makes process.stdout only
  * when asked); together 6-8 ms of every start. Packages: pino, which with what it loads
  * (worker_threads, assert, its streams) took another 3 ms, and a replay logs only notes and
- * a damaged capture's warnings. Each import of one gets a stand-in whose properties (the module's export names,
- * listed here at build time) load the real module when first read; a module that is a
- * function (pino) gets a function that does the same when called. A built-in stays
- * external; a package is still bundled, and esbuild runs its code only when the stand-in
- * first requires it.
+ * a damaged capture's warnings. Each import of one gets a stand-in whose properties (the
+ * module's export names, listed here at build time) load the real module when first read;
+ * a module that is a function (pino) gets a function that does the same when called. A
+ * built-in stays external; a package is still bundled, and esbuild runs its code only when
+ * the stand-in first requires it.
  */
 const LAZY_BUILTINS = ['crypto', 'zlib', 'child_process', 'worker_threads', 'stream'];
 const LAZY_PACKAGES = ['pino'];

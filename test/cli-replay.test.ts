@@ -187,15 +187,25 @@ describe('minewatch replay', () => {
     expect(summary.miners).toHaveLength(MIX_MINERS);
   });
 
-  it('ends quietly with status 0 when the reader of its output has gone', async () => {
-    for (const args of [['replay', '--db', join(tmp(), 'h.db'), '-q', MIX], ['--help']]) {
+  it('ends quietly, with its own status, when the reader of its output has gone', async () => {
+    const dir = tmp();
+    const run = async (args: string[]): Promise<{ code: number | null; stderr: string }> => {
       const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
       child.stdout.destroy(); // the reader closes before anything is written
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect({ args: args[0], code, stderr }).toEqual({ args: args[0], code: 0, stderr: '' });
-    }
+      return { code, stderr };
+    };
+    expect(await run(['replay', '--db', join(dir, 'a.db'), '-q', MIX])).toEqual({ code: 0, stderr: '' });
+    expect(await run(['--help'])).toEqual({ code: 0, stderr: '' });
+    // A replay with a failed input still says so, and still stores what it found.
+    const failed = await run(['replay', '--db', join(dir, 'b.db'), '-q', join(dir, 'missing.pcap'), MIX]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim().split('\n')).toEqual([expect.stringContaining('missing.pcap')]);
+    const store = HitStore.open(join(dir, 'b.db'), { readonly: true });
+    expect(store.listIps().filter((r) => r.role === 'miner')).toHaveLength(MIX_MINERS);
+    store.close();
   });
 
   it('rejects an impossible option with exit 2', () => {

@@ -26,7 +26,8 @@ export function stdout(): NodeJS.WriteStream {
 /**
  * Writes a command's result with write(2) on descriptor 1, without making the stream. A
  * descriptor that would block (a non-blocking pipe another process set up) gets the rest
- * through the stream; a closed pipe ends the command as the stream's handler does.
+ * through the stream; to a closed pipe the rest is dropped, and the command ends with its
+ * own status.
  */
 export function writeResult(text: string): void {
   if (stream !== null) {
@@ -44,7 +45,8 @@ export function writeResult(text: string): void {
         stdout().write(bytes.subarray(done));
         return;
       }
-      endOnEpipe(e);
+      if (e.code === 'EPIPE') return;
+      throw e;
     }
   }
 }
