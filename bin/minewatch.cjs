@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; unset NODE_EXTRA_CA_CERTS; exec node --v8-pool-size=0 --initial-old-space-size=64 --max-bytecode-size-for-early-opt=0 --bytecode-size-allowance-per-tick=600 "$0" "$@"
+':' //; unset NODE_EXTRA_CA_CERTS; exec node --v8-pool-size=0 --initial-old-space-size=64 --max-bytecode-size-for-early-opt=0 --bytecode-size-allowance-per-tick=600 --max-inlined-bytecode-size-cumulative=300 "$0" "$@"
 // The bundled CLI (npm run build: dist/ compiled by tsc, bundled, its code cache saved).
 // Run as a command, the file is first a shell script: the line above starts Node with the
 // options below (JavaScript reads it as a string and a comment). `env -S` in the #! line

@@ -34,6 +34,32 @@ describe('npm run bench -- --check-only', () => {
   });
 });
 
+describe('npm run bench (timed)', () => {
+  const taskset = spawnSync('taskset', ['-c', '1', 'true']).status === 0;
+  it.skipIf(!taskset)('also times one worker confined to one core, where V8 shares the packet thread\'s core', () => {
+    const out = scratchDir('minewatch-bench-');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'bench.ts'), '--size', '3MB', '--runs', '1', '--workers', '2', '--no-peer', '--from-source', '--out', out],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const row = (tool: string): string[] | undefined =>
+      r.stdout
+        .split('\n')
+        .find((l) => l.startsWith(`| ${tool} |`))
+        ?.split('|')
+        .map((c) => c.trim());
+    const pinned = row('minewatch replay, 1 worker, 1 core');
+    expect(pinned).toBeDefined();
+    // Confined to one core it cannot keep more than one busy; the free run's column says how many it did.
+    expect(Number(pinned![5])).toBeLessThanOrEqual(1.05);
+    expect(Number(row('minewatch replay, 1 worker')![5])).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/"minewatch replay, 1 worker, 1 core": taskset -c \d+;/);
+    expect(r.stdout).toContain('checks: ok');
+  });
+});
+
 describe('npm run bench:warmup passes', () => {
   it('replays a capture several times in one process, timing every pass and every slice of packets', async () => {
     const file = join(PROJECT_ROOT, 'captures', 'mining-mix.pcapng');

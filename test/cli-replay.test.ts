@@ -157,7 +157,7 @@ describe('minewatch replay', () => {
     });
     closeSync(writer);
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     // Let the child reach its summary against the full pipe, then drain it.
     await new Promise((resolve) => setTimeout(resolve, 4000));
