@@ -11,21 +11,15 @@
  * - `--initial-old-space-size=64`: the old generation starts with room for 64 MB instead of
  *   a few; a replay's flow state outgrew the initial room within a quarter of a second and
  *   drew full collections (13 ms of marking on the 400 MB benchmark input, four on 4 GB).
- * - `--max-bytecode-size-for-early-opt=0`, `--bytecode-size-allowance-per-tick=600`: V8
- *   optimises small functions at once and large ones late by default, so the one compiler
- *   thread first compiled small helpers that the per-packet functions inline anyway, and
- *   those functions waited behind them. With these, on the 400 MB benchmark input, the flow
- *   table's per-packet function is the 8th function compiled instead of the 18th, and V8
- *   makes 91 compilations instead of 126.
  * - `--max-inlined-bytecode-size-cumulative=300` (V8's default 920): less inlined into each
  *   optimised function, so less compiler work. With a core to itself the compiler's time
  *   hardly shows, but where it shares the packet thread's core (one vCPU, or a neighbour on
  *   the other) a 400 MB replay took 7-11 % less; the steady state (4 GB) is no slower.
+ *
+ * Every option must be one that Node 20 and the Nodes after it accept: an unknown V8 flag
+ * stops Node before the command starts ("bad option"). V8's tier-up thresholds
+ * (--max-bytecode-size-for-early-opt, --bytecode-size-allowance-per-tick) made Node 20's
+ * compiler take the per-packet functions first, 2 % faster on two cores, but Node 22's V8
+ * has neither, and setting them at run time would load node:v8 (2-3 ms): left out.
  */
-export const COMMAND_NODE_OPTIONS: readonly string[] = [
-  '--v8-pool-size=0',
-  '--initial-old-space-size=64',
-  '--max-bytecode-size-for-early-opt=0',
-  '--bytecode-size-allowance-per-tick=600',
-  '--max-inlined-bytecode-size-cumulative=300',
-];
+export const COMMAND_NODE_OPTIONS: readonly string[] = ['--v8-pool-size=0', '--initial-old-space-size=64', '--max-inlined-bytecode-size-cumulative=300'];
