@@ -121,10 +121,9 @@ export class HitStore {
   static open(path: string, opts: OpenOptions = {}): HitStore {
     const readonly = opts.readonly ?? false;
     const mustExist = readonly || (opts.mustExist ?? false);
-    if (mustExist && path !== ':memory:' && !existsSync(path)) {
-      throw new StoreError(`database not found: ${path}`);
-    }
-    const created = !readonly && path !== ':memory:' && !existsSync(path);
+    const exists = path === ':memory:' || existsSync(path);
+    if (mustExist && !exists) throw new StoreError(`database not found: ${path}`);
+    const created = !readonly && !exists;
     let db: Database.Database;
     try {
       db = new Database(path, { readonly, fileMustExist: mustExist, nativeBinding: sqliteAddon() });
